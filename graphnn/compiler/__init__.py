@@ -1,0 +1,1 @@
+"""From a graph and a run request to a compiled XLA program: pruning, analysis, lowering."""

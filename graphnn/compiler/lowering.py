@@ -1,0 +1,147 @@
+"""Lowering: an interpreter over a Plan's ops that builds one jitted JAX function.
+
+Each op's JAX lowering comes from its OpDef. Values known at compile time
+(constants, shapes of fed tensors, and pure ops over them) stay numpy arrays
+and are folded while tracing, so shape arguments like ``gn.shape(x)[0]`` work
+with batches of any size.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Any, Optional
+
+import jax
+import numpy as np
+
+from graphnn.compiler.plan import Plan
+from graphnn.errors import FailedPreconditionError
+from graphnn.framework.graph import Operation
+from graphnn.ops.state import VARIABLE_OP
+
+# TF's default graph seed, used when only an op seed is given.
+DEFAULT_GRAPH_SEED = 87654321
+
+
+def random_base_seed(graph_seed: Optional[int]) -> int:
+    """The graph seed, or a fresh random one (so unseeded sessions differ)."""
+    return graph_seed if graph_seed is not None else int.from_bytes(os.urandom(4), "little")
+
+
+def op_seed(op: Operation, graph_seed: Optional[int]) -> tuple[int, int]:
+    """(graph-level, op-level) seed of a random op, following TF 1's rules."""
+    seed = op.attrs.get("seed")
+    if seed is None:
+        return (graph_seed, op._id) if graph_seed is not None else (None, op._id)
+    return (DEFAULT_GRAPH_SEED if graph_seed is None else graph_seed, seed)
+
+
+def _is_static(value: Any) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+def _lower_op(op: Operation, args: list, key: Any) -> tuple:
+    opdef = op.op_def
+    kwargs = dict(op.attrs)
+    if key is not None:
+        kwargs["key"] = key
+    if not opdef.stateful and args and all(_is_static(a) for a in args):
+        with jax.ensure_compile_time_eval():
+            result = opdef.lower(*args, **kwargs)
+        result = tuple(np.asarray(r) for r in result) if isinstance(result, tuple) \
+            else np.asarray(result)
+    else:
+        result = opdef.lower(*args, **kwargs)
+    outputs = result if isinstance(result, tuple) else (result,)
+    for tensor, value in zip(op.outputs, outputs):
+        if np.dtype(value.dtype) != tensor.dtype.as_numpy_dtype:
+            raise AssertionError(f"internal error: the lowering of {op.describe()} produced "
+                                 f"{value.dtype}, but its output was declared {tensor.dtype}")
+    return outputs
+
+
+def build_function(plan: Plan, seeds: dict):
+    """The traced function ``f(feeds, read_write, read_only, counters) -> (fetched, written)``."""
+    read_write = [v for v in plan.reads if v in set(plan.writes)]
+    read_only = [v for v in plan.reads if v not in set(plan.writes)]
+
+    def run(feed_values, read_write_values, read_only_values, counters):
+        env = dict(zip(plan.feeds, feed_values))
+        start = dict(zip(read_write, read_write_values))
+        start.update(zip(read_only, read_only_values))
+        current = dict(start)
+        random_index = {op: i for i, op in enumerate(plan.random_ops)}
+        for op in plan.ops:
+            if op.outputs and all(t in env for t in op.outputs):
+                continue
+            if op.type == VARIABLE_OP:
+                env[op.outputs[0]] = start.get(op)
+                continue
+            args = [env[t] for t in op.inputs]
+            if op.op_def.assigns:
+                args[0] = current.get(op.inputs[0].op)
+            for i, tensor in enumerate(op.inputs):
+                if tensor.op in plan.fresh_reads.get(op, ()) and not (op.op_def.assigns and i == 0):
+                    args[i] = current[tensor.op]
+            key = None
+            if op in random_index:
+                graph_seed, seed = seeds[op]
+                key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(graph_seed), seed),
+                                         counters[random_index[op]])
+            outputs = _lower_op(op, args, key)
+            if op.op_def.assigns:
+                current[op.inputs[0].op] = outputs[0]
+            env.update(zip(op.outputs, outputs))
+        fetched = tuple(env[f] if not isinstance(f, Operation) else None for f in plan.fetches)
+        written = tuple(current[v] for v in plan.writes)
+        return fetched, written
+
+    return run, read_write, read_only
+
+
+class Executable:
+    """One compiled program for a Plan: variables in, updated variables out (donated)."""
+
+    def __init__(self, plan: Plan, seeds: dict, device: Any = None):
+        self.plan = plan
+        self.trace_count = 0
+        self.xla_compile_seconds: Optional[float] = None
+        self._device = device
+        traced, self.read_write, self.read_only = build_function(plan, seeds)
+
+        def counted(*args):
+            self.trace_count += 1
+            return traced(*args)
+
+        self._jitted = jax.jit(counted, donate_argnums=(1,))
+        self._fetch_is_op = [isinstance(f, Operation) for f in plan.fetches]
+
+    def _context(self):
+        stack = contextlib.ExitStack()
+        if self.plan.needs_x64:
+            stack.enter_context(jax.enable_x64(True))
+        if self._device is not None:
+            stack.enter_context(jax.default_device(self._device))
+        return stack
+
+    def check_initialized(self, store: dict) -> None:
+        for var in self.plan.reads:
+            if var not in store:
+                raise FailedPreconditionError(
+                    f"Attempting to use uninitialized value {var.name} (Variable created at "
+                    f"{var.where}); run its initializer, e.g. "
+                    f"sess.run(gn.global_variables_initializer())", var)
+
+    def __call__(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
+        """Runs the program; updates ``store`` in place and returns fetched numpy values."""
+        read_write = tuple(store[v] for v in self.read_write)
+        read_only = tuple(store[v] for v in self.read_only)
+        with self._context():
+            start = time.perf_counter() if self.xla_compile_seconds is None else None
+            fetched, written = self._jitted(tuple(feed_values), read_write, read_only, counters)
+            if start is not None:
+                self.xla_compile_seconds = time.perf_counter() - start
+        store.update(zip(self.plan.writes, written))
+        return [None if is_op else np.asarray(value)
+                for is_op, value in zip(self._fetch_is_op, fetched)]

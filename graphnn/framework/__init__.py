@@ -1,0 +1,1 @@
+"""The graph IR: Graph, Operation, Tensor, dtypes, shapes and the op table."""

@@ -1,0 +1,385 @@
+"""Graph and Operation: the define-then-run IR.
+
+A Graph owns Operations in creation order (always a valid topological order:
+an op's inputs and control inputs exist before it). Operations are immutable
+once created; their ``attrs`` may hold any value, including another Graph, so
+control-flow ops can carry sub-graphs (as TF's FuncGraph) without a redesign.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+
+from graphnn.errors import DTypeError, NotFoundError, ShapeError
+from graphnn.framework import registry, session_stack, values
+from graphnn.framework.dtypes import as_dtype
+from graphnn.framework.shapes import TensorShape
+from graphnn.framework.tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_SKIPPED_FILES = (_PACKAGE_DIR, contextlib.__file__.rsplit(".", 1)[0])
+
+
+class GraphKeys:
+    """Standard collection names (TF 1)."""
+
+    GLOBAL_VARIABLES = "variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    TRAIN_OP = "train_op"
+    SUMMARIES = "summaries"
+
+
+def user_location() -> tuple[str, int]:
+    """(file, line) of the innermost stack frame outside graphnn: where the user created an op."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_SKIPPED_FILES):
+        frame = frame.f_back
+    if frame is None:
+        return ("<unknown>", 0)
+    return (frame.f_code.co_filename, frame.f_lineno)
+
+
+class Operation:
+    """A node of the graph: an op type applied to input Tensors.
+
+    Attributes:
+        name: unique hierarchical name, e.g. ``"dense/MatMul"``.
+        type: the op type, e.g. ``"MatMul"``.
+        inputs: the input Tensors, in order.
+        control_inputs: Operations that must run before this one.
+        outputs: the output Tensors.
+        attrs: static attributes (ints, strings, arrays, sub-graphs ...).
+        location: (file, line) where user code created the op.
+        gradient_of: for nodes added by ``gn.gradients``, the forward Operation
+            they differentiate; None otherwise.
+    """
+
+    def __init__(self, graph: Graph, op_type: str, name: str, inputs: tuple, control_inputs: tuple,
+                 attrs: dict, location: tuple[str, int], op_id: int, gradient_of: Optional[Operation]):
+        self.graph = graph
+        self.type = op_type
+        self.name = name
+        self.inputs = inputs
+        self.control_inputs = control_inputs
+        self.attrs = attrs
+        self.location = location
+        self.outputs: tuple = ()
+        self.gradient_of = gradient_of
+        self._id = op_id
+
+    @property
+    def op_def(self) -> registry.OpDef:
+        return registry.lookup(self.type)
+
+    @property
+    def where(self) -> str:
+        """``"file.py:42"``: where the user created this op."""
+        return f"{self.location[0]}:{self.location[1]}"
+
+    def describe(self) -> str:
+        """``"MatMul 'dense/MatMul' created at model.py:42"``, with gradient provenance."""
+        text = f"{self.type} '{self.name}' created at {self.where}"
+        if self.gradient_of is not None:
+            text += f", in the gradient of {self.gradient_of.describe()}"
+        return text
+
+    def get_attr(self, name: str) -> Any:
+        try:
+            return self.attrs[name]
+        except KeyError:
+            raise ValueError(f"Operation '{self.name}' ({self.type}) has no attribute "
+                             f"{name!r}; it has {sorted(self.attrs)}") from None
+
+    def values(self) -> tuple:
+        return self.outputs
+
+    def run(self, feed_dict: Optional[dict] = None, session: Any = None) -> None:
+        """Runs this op in ``session`` or the default session."""
+        session_stack.resolve(session, f"Operation '{self.name}'").run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(t.name for t in self.inputs)
+        return f"<gn.Operation '{self.name}' type={self.type} inputs=[{inputs}]>"
+
+
+class Graph:
+    """A dataflow graph: Operations, name scopes, control dependencies, collections.
+
+    Example:
+        >>> g = gn.Graph()
+        >>> with g.as_default():
+        ...     c = gn.constant(1.0, name="c")
+        >>> g.get_tensor_by_name("c:0") is c
+        True
+    """
+
+    def __init__(self) -> None:
+        self._ops: dict[str, Operation] = {}
+        self._names_in_use: dict[str, int] = {}
+        self._name_stack = ""
+        self._control_stack: list[list[Operation]] = []
+        self._gradient_of_stack: list[Operation] = []
+        self._collections: dict[str, list] = {}
+        self._consumers: dict[Tensor, list[Operation]] = {}
+        self.seed: Optional[int] = None
+
+    # ----- contexts ---------------------------------------------------------
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        """Makes this graph the default graph inside a ``with`` block."""
+        _graph_stack.append(self)
+        try:
+            yield self
+        finally:
+            _graph_stack.remove(self)
+
+    @contextlib.contextmanager
+    def name_scope(self, name: Optional[str]) -> Iterator[str]:
+        """Prefixes the names of ops created inside with ``name/`` (made unique, as TF 1).
+
+        A name ending in "/" re-enters that exact scope; None or "" the root scope.
+        """
+        previous = self._name_stack
+        if not name:
+            scope = ""
+        elif name.endswith("/"):
+            scope = name[:-1]
+        else:
+            scope = self.unique_name(name)
+        self._name_stack = scope
+        try:
+            yield scope + "/" if scope else ""
+        finally:
+            self._name_stack = previous
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Optional[Iterable]) -> Iterator[None]:
+        """Ops created inside run after ``control_inputs`` (None clears outer ones)."""
+        if control_inputs is None:
+            saved, self._control_stack = self._control_stack, []
+            try:
+                yield
+            finally:
+                self._control_stack = saved
+            return
+        ops = [self._as_control_op(c) for c in control_inputs]
+        self._control_stack.append(ops)
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def gradient_provenance(self, forward_op: Operation) -> Iterator[None]:
+        """Ops created inside record ``forward_op`` as the op whose gradient they compute."""
+        self._gradient_of_stack.append(forward_op)
+        try:
+            yield
+        finally:
+            self._gradient_of_stack.pop()
+
+    def _as_control_op(self, value: Any) -> Operation:
+        if isinstance(value, Tensor):
+            value = value.op
+        if not isinstance(value, Operation):
+            raise TypeError(f"Control dependencies must be Operations or Tensors, got {value!r}")
+        if value.graph is not self:
+            raise ValueError(f"Control input '{value.name}' belongs to a different graph")
+        return value
+
+    # ----- names ------------------------------------------------------------
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """``scope/name``, with ``_1``, ``_2`` ... appended when already taken (TF 1 rule)."""
+        if self._name_stack:
+            name = f"{self._name_stack}/{name}"
+        key = name.lower()
+        count = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = count + 1
+        if count == 0:
+            return name
+        base_key, base = key, name
+        while key in self._names_in_use:
+            key = f"{base_key}_{count}"
+            count += 1
+        if mark_as_used:
+            self._names_in_use[key] = 1
+        return f"{base}_{count - 1}"
+
+    def get_name_scope(self) -> str:
+        return self._name_stack
+
+    # ----- building ---------------------------------------------------------
+    def create_op(self, op_type: str, inputs: Sequence[Tensor], attrs: Optional[dict] = None,
+                  name: Optional[str] = None, control_inputs: Sequence[Operation] = ()
+                  ) -> Operation:
+        """Adds an op of a registered type; infers its output shapes and dtypes.
+
+        Raises:
+            ShapeError / DTypeError: incompatible inputs, naming the op, the
+                input shapes and the user's file:line.
+        """
+        opdef = registry.lookup(op_type)
+        attrs = dict(attrs) if attrs else {}
+        inputs = tuple(inputs)
+        for tensor in inputs:
+            if not isinstance(tensor, Tensor):
+                raise TypeError(f"Inputs of {op_type} must be Tensors, got {tensor!r}")
+            if tensor.graph is not self:
+                raise ValueError(f"Tensor '{tensor.name}' belongs to a different graph than the "
+                                 f"{op_type} op being created from it")
+        full_name = self.unique_name(name or op_type)
+        location = user_location()
+        try:
+            specs = opdef.infer(inputs, **attrs)
+        except (ValueError, TypeError, IndexError) as error:
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            kind = DTypeError if isinstance(error, TypeError) else ShapeError
+            raise kind(f"{error} for '{full_name}' (op: {op_type}) with input shapes: [{shapes}]; "
+                       f"created at {location[0]}:{location[1]}") from None
+        controls = [c for group in self._control_stack for c in group] + list(control_inputs)
+        op = Operation(self, op_type, full_name, inputs, tuple(dict.fromkeys(controls)), attrs,
+                       location, len(self._ops),
+                       self._gradient_of_stack[-1] if self._gradient_of_stack else None)
+        op.outputs = tuple(Tensor(op, i, TensorShape(shape), as_dtype(dtype))
+                           for i, (shape, dtype) in enumerate(specs))
+        self._ops[full_name] = op
+        for tensor in inputs:
+            self._consumers.setdefault(tensor, []).append(op)
+        return op
+
+    def constant(self, array: np.ndarray, name: Optional[str] = None) -> Tensor:
+        """A Const op holding a numpy array (already of a graphnn dtype)."""
+        return self.create_op("Const", [], {"value": array, "dtype": as_dtype(array.dtype)},
+                              name=name).outputs[0]
+
+    # ----- lookup -----------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._ops.values())
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        if name in self._ops:
+            return self._ops[name]
+        raise NotFoundError(f"The name '{name}' refers to an Operation not in the graph.")
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        op_name, _, index = name.rpartition(":")
+        if not op_name or not index.isdigit():
+            raise ValueError(f"The name '{name}' looks like an Operation name, not a Tensor "
+                             f"name; Tensor names look like '<op_name>:<output_index>'.")
+        op = self.get_operation_by_name(op_name)
+        if int(index) >= len(op.outputs):
+            raise NotFoundError(f"The name '{name}' refers to a Tensor which does not exist: "
+                                f"Operation '{op_name}' has {len(op.outputs)} outputs.")
+        return op.outputs[int(index)]
+
+    def as_graph_element(self, obj: Any) -> Tensor | Operation:
+        """A Tensor or Operation of this graph from itself or its name ("x:0" or "x")."""
+        if isinstance(obj, str):
+            return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
+        if isinstance(obj, (Tensor, Operation)):
+            if obj.graph is not self:
+                raise ValueError(f"{type(obj).__name__} '{obj.name}' is not an element of this "
+                                 f"graph: it was created in another gn.Graph")
+            return obj
+        raise TypeError(f"Cannot interpret {obj!r} as a Tensor or Operation of the graph")
+
+    def consumers_of(self, tensor: Tensor) -> list[Operation]:
+        return list(self._consumers.get(tensor, ()))
+
+    @property
+    def version(self) -> int:
+        """The number of ops: it grows as the graph is built."""
+        return len(self._ops)
+
+    # ----- collections ------------------------------------------------------
+    def add_to_collection(self, name: str, value: Any) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names: Iterable[str], value: Any) -> None:
+        for name in names:
+            self.add_to_collection(name, value)
+
+    def get_collection(self, name: str) -> list:
+        return list(self._collections.get(name, ()))
+
+    def get_collection_ref(self, name: str) -> list:
+        return self._collections.setdefault(name, [])
+
+    def get_all_collection_keys(self) -> list[str]:
+        return list(self._collections)
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
+
+    def as_text(self) -> str:
+        """One line per op: ``name = Type(inputs) -> shapes`` for terminals and tests."""
+        lines = []
+        for op in self._ops.values():
+            outs = ", ".join(f"{t.dtype.name}{t.shape}" for t in op.outputs) or "()"
+            args = ", ".join(t.name for t in op.inputs)
+            deps = f" ^[{', '.join(c.name for c in op.control_inputs)}]" if op.control_inputs else ""
+            lines.append(f"{op.name} = {op.type}({args}){deps} -> {outs}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<gn.Graph with {len(self._ops)} ops>"
+
+
+_graph_stack: list[Graph] = []
+_global_default_graph = Graph()
+
+
+def get_default_graph() -> Graph:
+    """The graph that new ops go into: the innermost ``as_default()`` one, else the global one."""
+    return _graph_stack[-1] if _graph_stack else _global_default_graph
+
+
+def reset_default_graph() -> None:
+    """Replaces the global default graph by an empty one (not allowed inside ``as_default``)."""
+    global _global_default_graph
+    if _graph_stack:
+        raise AssertionError("Do not use reset_default_graph() inside a `with g.as_default()` "
+                             "block: the graph there stays the default.")
+    _global_default_graph = Graph()
+
+
+def name_scope(name: Optional[str]):
+    """``with gn.name_scope("dense"):`` prefixes op names in the default graph."""
+    return get_default_graph().name_scope(name)
+
+
+def control_dependencies(control_inputs: Optional[Iterable]):
+    """``with gn.control_dependencies([a]):`` makes ops created inside run after ``a``."""
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def graph_of(values: Iterable[Any]) -> Graph:
+    """The graph of the Tensors/Operations among ``values``, else the default graph."""
+    graphs = {id(v.graph): v.graph for v in values if isinstance(v, (Tensor, Operation))}
+    if len(graphs) > 1:
+        raise ValueError("The arguments belong to different graphs: "
+                         + ", ".join(v.name for v in values if isinstance(v, (Tensor, Operation))))
+    return next(iter(graphs.values())) if graphs else get_default_graph()
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: Optional[str] = None,
+                      graph: Optional[Graph] = None) -> Tensor:
+    """A Tensor from a Tensor, Variable, numpy array or Python value.
+
+    Python floats become float32 and ints int32 unless ``dtype`` says otherwise;
+    numpy arrays keep their dtype; a Tensor of another dtype is an error.
+    """
+    wanted = None if dtype is None else as_dtype(dtype)
+    if isinstance(value, Tensor):
+        if wanted is not None and value.dtype != wanted:
+            raise DTypeError(f"Tensor conversion requested dtype {wanted} for Tensor "
+                             f"'{value.name}' with dtype {value.dtype}")
+        return value
+    array = values.to_numpy(value, wanted)
+    return (graph or get_default_graph()).constant(array, name=name)
+

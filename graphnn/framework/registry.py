@@ -1,0 +1,78 @@
+"""The op table: one OpDef per op type, filled by the modules of ``graphnn.ops``.
+
+The framework owns the mechanism (this table and ``Graph.create_op``); the op
+families own the entries. An entry holds everything about one op: static shape
+and dtype inference, the JAX lowering, the numpy reference and sample inputs that
+the generic test harness uses, and (with autodiff) the gradient rule.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Sample:
+    """One test case for the op harness: input arrays and attributes.
+
+    ``static`` lists input positions that must be graph constants (shape
+    arguments, for instance) rather than fed placeholders.
+    """
+
+    inputs: tuple
+    attrs: dict = dataclasses.field(default_factory=dict)
+    static: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class OpDef:
+    """Declaration of one op type.
+
+    Attributes:
+        type: the op type name, TensorFlow's where one exists ("MatMul").
+        infer: ``infer(inputs, **attrs) -> [(shape, dtype), ...]`` over the
+            input Tensors (static shapes may hold None); raises ValueError or
+            TypeError on incompatible inputs.
+        lower: ``lower(*values, **attrs)`` -> a JAX array or a tuple of them.
+            Random ops receive a ``key=`` argument.
+        reference: numpy implementation used by the test harness.
+        samples: ``samples(rng, float_dtype) -> [Sample, ...]`` for the harness.
+        grad: gradient rule, ``grad(op, *output_grads) -> [input_grad, ...]``.
+        differentiable: False marks an op as explicitly not differentiable.
+        stateful: reads or writes state or randomness: never folded or merged.
+        random: lowering takes a PRNG ``key``.
+        source: produces values without a computation (placeholders, variables,
+            constants); exempt from the forward harness, tested on their own.
+        assigns: input 0 is a variable that the op overwrites with its output;
+            the lowering receives the variable's current value as input 0.
+    """
+
+    type: str
+    infer: Callable[..., list]
+    lower: Optional[Callable[..., Any]]
+    reference: Optional[Callable[..., Any]] = None
+    samples: Optional[Callable[..., list]] = None
+    grad: Optional[Callable[..., list]] = None
+    differentiable: bool = True
+    stateful: bool = False
+    random: bool = False
+    source: bool = False
+    assigns: bool = False
+
+
+OP_TABLE: dict[str, OpDef] = {}
+
+
+def register(opdef: OpDef) -> OpDef:
+    if opdef.type in OP_TABLE:
+        raise ValueError(f"Op type {opdef.type!r} is registered twice")
+    OP_TABLE[opdef.type] = opdef
+    return opdef
+
+
+def lookup(op_type: str) -> OpDef:
+    try:
+        return OP_TABLE[op_type]
+    except KeyError:
+        raise KeyError(f"Unknown op type {op_type!r}; registered types: "
+                       f"{', '.join(sorted(OP_TABLE))}") from None

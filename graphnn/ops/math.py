@@ -1,0 +1,397 @@
+"""Element-wise arithmetic, comparisons, logic, AddN, MatMul and Einsum."""
+from __future__ import annotations
+
+import re
+import string
+from typing import Any, Callable, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from graphnn.errors import DTypeError, ShapeError
+from graphnn.framework import dtypes
+from graphnn.framework.shapes import TensorShape, broadcast_shapes
+from graphnn.framework.tensor import Tensor
+from graphnn.ops.declare import (OpDef, Sample, apply, broadcast_infer, broadcast_pairs,
+                                 check_dtype, float_sample_shapes, pair, positive, rand,
+                                 register, require, same_as_input, to_tensor)
+
+
+def _sigmoid_np(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ----- unary element-wise ops -------------------------------------------------
+def _unary_samples(domain: str, kind: str) -> Callable:
+    def samples(rng, dtype):
+        if kind == "bool":
+            return [Sample((rand(rng, s, dtypes.bool_),)) for s in float_sample_shapes]
+        draw = {"any": rand, "positive": positive,
+                "log1p": lambda r, s, d: rand(r, s, d, -0.5, 2.0)}[domain]
+        cases = [Sample((draw(rng, s, dtype),)) for s in float_sample_shapes]
+        if kind == "numeric":
+            cases.append(Sample((rand(rng, (5,), dtypes.int32, -5, 5),)))
+        return cases
+    return samples
+
+
+def _declare_unary(op_type: str, jax_fn: Callable, numpy_fn: Callable, kind: str = "float",
+                   domain: str = "any") -> None:
+    def reference(x):
+        return np.asarray(numpy_fn(x)).astype(x.dtype)
+
+    register(OpDef(op_type, infer=same_as_input(kind), lower=jax_fn, reference=reference,
+                   samples=_unary_samples(domain, kind)))
+
+
+_declare_unary("Neg", jnp.negative, np.negative, "numeric")
+_declare_unary("Abs", jnp.abs, np.abs, "numeric")
+_declare_unary("Sign", jnp.sign, np.sign, "numeric")
+_declare_unary("Square", jnp.square, np.square, "numeric")
+_declare_unary("Exp", jnp.exp, np.exp)
+_declare_unary("Log", jnp.log, np.log, domain="positive")
+_declare_unary("Log1p", jnp.log1p, np.log1p, domain="log1p")
+_declare_unary("Sqrt", jnp.sqrt, np.sqrt, domain="positive")
+_declare_unary("Rsqrt", jax.lax.rsqrt, lambda x: 1.0 / np.sqrt(x), domain="positive")
+_declare_unary("Sin", jnp.sin, np.sin)
+_declare_unary("Cos", jnp.cos, np.cos)
+_declare_unary("Tanh", jnp.tanh, np.tanh)
+_declare_unary("Sigmoid", jax.nn.sigmoid, _sigmoid_np)
+_declare_unary("LogicalNot", jnp.logical_not, np.logical_not, "bool")
+
+
+# ----- binary element-wise ops ------------------------------------------------
+def _binary_samples(kind: str, right: str = "any", with_ints: bool = True) -> Callable:
+    def samples(rng, dtype):
+        if kind == "bool":
+            return [Sample((rand(rng, a, dtypes.bool_), rand(rng, b, dtypes.bool_)))
+                    for a, b in broadcast_pairs]
+        draw_left = positive if right == "positive_both" else rand
+        draw_right = rand if right == "any" else positive
+        cases = [Sample((draw_left(rng, a, dtype), draw_right(rng, b, dtype)))
+                 for a, b in broadcast_pairs]
+        if with_ints:
+            low = 1 if right == "positive" else -4
+            cases.append(Sample((rand(rng, (2, 3), dtypes.int32, -6, 6),
+                                 rand(rng, (3,), dtypes.int32, low, 4))))
+        return cases
+    return samples
+
+
+def _declare_binary(op_type: str, jax_fn: Callable, numpy_fn: Callable, kind: str = "numeric",
+                    right: str = "any", out_bool: bool = False, with_ints: bool = True) -> None:
+    def reference(x, y):
+        result = np.asarray(numpy_fn(x, y))
+        return result if out_bool else result.astype(x.dtype)
+
+    register(OpDef(op_type, infer=broadcast_infer(kind, dtypes.bool_ if out_bool else None),
+                   lower=jax_fn, reference=reference,
+                   samples=_binary_samples(kind, right, with_ints and kind != "bool")))
+
+
+_declare_binary("Add", jnp.add, np.add)
+_declare_binary("Sub", jnp.subtract, np.subtract)
+_declare_binary("Mul", jnp.multiply, np.multiply)
+_declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, right="positive")
+_declare_binary("FloorMod", jnp.remainder, np.remainder, right="positive")
+_declare_binary("Pow", jnp.power, np.power, right="positive_both", with_ints=False)
+_declare_binary("Maximum", jnp.maximum, np.maximum)
+_declare_binary("Minimum", jnp.minimum, np.minimum)
+_declare_binary("Less", jnp.less, np.less, out_bool=True)
+_declare_binary("LessEqual", jnp.less_equal, np.less_equal, out_bool=True)
+_declare_binary("Greater", jnp.greater, np.greater, out_bool=True)
+_declare_binary("GreaterEqual", jnp.greater_equal, np.greater_equal, out_bool=True)
+_declare_binary("Equal", jnp.equal, np.equal, kind="any", out_bool=True)
+_declare_binary("NotEqual", jnp.not_equal, np.not_equal, kind="any", out_bool=True)
+_declare_binary("LogicalAnd", jnp.logical_and, np.logical_and, kind="bool", out_bool=True)
+_declare_binary("LogicalOr", jnp.logical_or, np.logical_or, kind="bool", out_bool=True)
+
+
+def _true_div_dtype(dtype: dtypes.DType) -> dtypes.DType:
+    """TF 1 truediv: small ints divide in float32, int32/int64 in float64."""
+    if dtype.is_floating:
+        return dtype
+    if dtype.is_bool:
+        raise DTypeError("division is not defined for bool tensors")
+    return dtypes.float64 if dtype.size >= 4 else dtypes.float32
+
+
+def _real_div_infer(inputs, **attrs):
+    (shape, dtype), = broadcast_infer("numeric")(inputs)
+    return [(shape, _true_div_dtype(dtype))]
+
+
+def _real_div_lower(x, y):
+    out = _true_div_dtype(dtypes.as_dtype(x.dtype)).as_numpy_dtype
+    return jnp.true_divide(x.astype(out), y.astype(out))
+
+
+def _real_div_reference(x, y):
+    out = _true_div_dtype(dtypes.as_dtype(x.dtype)).as_numpy_dtype
+    return np.true_divide(x.astype(out), y.astype(out))
+
+
+register(OpDef("RealDiv", infer=_real_div_infer, lower=_real_div_lower,
+               reference=_real_div_reference, samples=_binary_samples("numeric", "positive")))
+
+
+# ----- AddN ---------------------------------------------------------------------
+def _add_n_infer(inputs, **attrs):
+    require(len(inputs) >= 1, "AddN needs at least one input", ValueError)
+    shape = inputs[0].shape
+    for t in inputs[1:]:
+        if t.dtype != inputs[0].dtype:
+            raise DTypeError(f"all inputs must have one dtype; got {inputs[0].dtype} and {t.dtype}")
+        require(t.shape.is_compatible_with(shape),
+                f"all inputs must have the same shape; got {inputs[0].shape} and {t.shape}")
+        shape = shape.merge_with(t.shape)
+    return [(shape, inputs[0].dtype)]
+
+
+def _add_n_lower(*xs):
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
+
+
+def _add_n_samples(rng, dtype):
+    return [Sample(tuple(rand(rng, (3, 2), dtype) for _ in range(n))) for n in (1, 3)]
+
+
+register(OpDef("AddN", infer=_add_n_infer, lower=_add_n_lower,
+               reference=lambda *xs: np.sum(np.stack(xs), axis=0).astype(xs[0].dtype),
+               samples=_add_n_samples))
+
+
+# ----- MatMul ---------------------------------------------------------------------
+def _matmul_infer(inputs, transpose_a: bool = False, transpose_b: bool = False):
+    a, b = inputs
+    if a.dtype != b.dtype:
+        raise DTypeError(f"MatMul operands must have one dtype; got {a.dtype} ('{a.name}') "
+                         f"and {b.dtype} ('{b.name}')")
+    check_dtype(a, "numeric")
+    if a.shape.ndims is None or b.shape.ndims is None:
+        return [(TensorShape(None), a.dtype)]
+    require(a.shape.ndims >= 2 and b.shape.ndims >= 2,
+            f"MatMul needs tensors of rank >= 2; got shapes {a.shape} and {b.shape}")
+    rows, inner_a = a.shape[-2:] if not transpose_a else reversed(a.shape[-2:].as_list())
+    inner_b, cols = b.shape[-2:] if not transpose_b else reversed(b.shape[-2:].as_list())
+    if inner_a is not None and inner_b is not None and inner_a != inner_b:
+        raise ShapeError(f"Dimensions must be equal, but are {inner_a} and {inner_b}")
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return [(TensorShape(batch.as_list() + [rows, cols]), a.dtype)]
+
+
+def _swap_last(x):
+    return jnp.swapaxes(x, -1, -2)
+
+
+def _matmul_lower(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    if transpose_a:
+        a = _swap_last(a)
+    if transpose_b:
+        b = _swap_last(b)
+    return jnp.matmul(a, b)
+
+
+def _matmul_reference(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    a = np.swapaxes(a, -1, -2) if transpose_a else a
+    b = np.swapaxes(b, -1, -2) if transpose_b else b
+    return np.matmul(a, b)
+
+
+def _matmul_samples(rng, dtype):
+    return [Sample((rand(rng, (3, 4), dtype), rand(rng, (4, 2), dtype))),
+            Sample((rand(rng, (4, 3), dtype), rand(rng, (4, 2), dtype)), {"transpose_a": True}),
+            Sample((rand(rng, (3, 4), dtype), rand(rng, (2, 4), dtype)), {"transpose_b": True}),
+            Sample((rand(rng, (2, 3, 4), dtype), rand(rng, (2, 4, 5), dtype)))]
+
+
+register(OpDef("MatMul", infer=_matmul_infer, lower=_matmul_lower, reference=_matmul_reference,
+               samples=_matmul_samples))
+
+
+# ----- Einsum ---------------------------------------------------------------------
+def _parse_einsum(equation: str, n_inputs: int) -> tuple[list[str], str]:
+    equation = equation.replace(" ", "")
+    if "->" in equation:
+        lhs, out = equation.split("->")
+    else:
+        lhs = equation
+        letters = lhs.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    terms = lhs.split(",")
+    require(len(terms) == n_inputs,
+            f"einsum equation {equation!r} names {len(terms)} operands but {n_inputs} were given",
+            ValueError)
+    return terms, out
+
+
+def _einsum_infer(inputs, equation: str):
+    terms, out = _parse_einsum(equation, len(inputs))
+    dtype = inputs[0].dtype
+    for t in inputs:
+        if t.dtype != dtype:
+            raise DTypeError(f"einsum operands must share one dtype; got {dtype} and {t.dtype}")
+    if "." in equation or any(t.shape.ndims is None for t in inputs):
+        return [(TensorShape(None), dtype)]
+    sizes: dict[str, Any] = {}
+    for term, t in zip(terms, inputs):
+        require(len(term) == t.shape.ndims,
+                f"einsum term {term!r} has {len(term)} letters but its operand '{t.name}' has "
+                f"rank {t.shape.ndims}")
+        for letter, dim in zip(term, t.shape.dims):
+            known = sizes.get(letter)
+            if known is not None and dim is not None and known != dim and 1 not in (known, dim):
+                raise ShapeError(f"einsum dimension {letter!r} is {known} in one operand "
+                                 f"and {dim} in another")
+            if known is None or known == 1:
+                sizes[letter] = dim
+    return [(TensorShape([sizes[c] for c in out]), dtype)]
+
+
+def _einsum_samples(rng, dtype):
+    return [Sample((rand(rng, (3, 4), dtype), rand(rng, (4, 5), dtype)), {"equation": "ij,jk->ik"}),
+            Sample((rand(rng, (2, 3), dtype),), {"equation": "ij->j"}),
+            Sample((rand(rng, (2, 3, 4), dtype), rand(rng, (4,), dtype)), {"equation": "bij,j"})]
+
+
+register(OpDef("Einsum", infer=_einsum_infer,
+               lower=lambda *xs, equation: jnp.einsum(equation, *xs),
+               reference=lambda *xs, equation: np.einsum(equation, *xs),
+               samples=_einsum_samples))
+
+
+# ----- public functions -------------------------------------------------------------
+def _unary_function(op_type: str, public_name: str, summary: str) -> Callable:
+    def function(x: Any, name: Optional[str] = None) -> Tensor:
+        return apply(op_type, [to_tensor(x)], name=name)
+    function.__name__ = function.__qualname__ = public_name
+    function.__doc__ = (f"{summary}\n\n    Example:\n        >>> gn.{public_name}"
+                        f"(gn.constant([1.0, 2.0]))  # a {op_type} op\n    ")
+    return function
+
+
+def _binary_function(op_type: str, public_name: str, summary: str) -> Callable:
+    def function(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+        x, y = pair(x, y)
+        return apply(op_type, [x, y], name=name)
+    function.__name__ = function.__qualname__ = public_name
+    function.__doc__ = (f"{summary} Numpy broadcasting; a Python scalar takes the other "
+                        f"operand's dtype.\n\n    Example:\n        >>> gn.{public_name}"
+                        f"(gn.constant([1.0, 2.0]), 3.0)  # a {op_type} op\n    ")
+    return function
+
+
+negative = _unary_function("Neg", "negative", "Element-wise -x.")
+abs = _unary_function("Abs", "abs", "Element-wise |x|.")  # noqa: A001 (TF's name)
+sign = _unary_function("Sign", "sign", "Element-wise sign: -1, 0 or 1.")
+square = _unary_function("Square", "square", "Element-wise x**2.")
+exp = _unary_function("Exp", "exp", "Element-wise e**x.")
+log = _unary_function("Log", "log", "Element-wise natural logarithm.")
+log1p = _unary_function("Log1p", "log1p", "Element-wise log(1 + x), accurate for small x.")
+sqrt = _unary_function("Sqrt", "sqrt", "Element-wise square root.")
+rsqrt = _unary_function("Rsqrt", "rsqrt", "Element-wise 1 / sqrt(x).")
+sin = _unary_function("Sin", "sin", "Element-wise sine.")
+cos = _unary_function("Cos", "cos", "Element-wise cosine.")
+tanh = _unary_function("Tanh", "tanh", "Element-wise hyperbolic tangent.")
+sigmoid = _unary_function("Sigmoid", "sigmoid", "Element-wise logistic function 1 / (1 + e**-x).")
+logical_not = _unary_function("LogicalNot", "logical_not", "Element-wise boolean NOT.")
+
+add = _binary_function("Add", "add", "Element-wise x + y.")
+subtract = _binary_function("Sub", "subtract", "Element-wise x - y.")
+multiply = _binary_function("Mul", "multiply", "Element-wise x * y.")
+divide = _binary_function("RealDiv", "divide", "Element-wise true division x / y (ints give floats).")
+floordiv = _binary_function("FloorDiv", "floordiv", "Element-wise x // y (rounds toward -inf).")
+floormod = _binary_function("FloorMod", "floormod", "Element-wise x % y (sign of y).")
+pow = _binary_function("Pow", "pow", "Element-wise x ** y.")  # noqa: A001 (TF's name)
+maximum = _binary_function("Maximum", "maximum", "Element-wise max(x, y).")
+minimum = _binary_function("Minimum", "minimum", "Element-wise min(x, y).")
+equal = _binary_function("Equal", "equal", "Element-wise x == y, as bool.")
+not_equal = _binary_function("NotEqual", "not_equal", "Element-wise x != y, as bool.")
+less = _binary_function("Less", "less", "Element-wise x < y, as bool.")
+less_equal = _binary_function("LessEqual", "less_equal", "Element-wise x <= y, as bool.")
+greater = _binary_function("Greater", "greater", "Element-wise x > y, as bool.")
+greater_equal = _binary_function("GreaterEqual", "greater_equal", "Element-wise x >= y, as bool.")
+logical_and = _binary_function("LogicalAnd", "logical_and", "Element-wise boolean AND.")
+logical_or = _binary_function("LogicalOr", "logical_or", "Element-wise boolean OR.")
+truediv = divide
+mod = floormod
+
+
+def add_n(inputs: Sequence[Any], name: Optional[str] = None) -> Tensor:
+    """Sums a list of tensors of one shape and dtype in a single op.
+
+    Example:
+        >>> gn.add_n([gn.constant(1.0), gn.constant(2.0), gn.constant(3.0)])
+    """
+    tensors = [to_tensor(t) for t in inputs]
+    if not tensors:
+        raise ValueError("add_n needs a non-empty list of tensors")
+    return apply("AddN", tensors, name=name)
+
+
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+           name: Optional[str] = None) -> Tensor:
+    """Matrix product of the last two axes (batched over leading axes).
+
+    Example:
+        >>> y = gn.matmul(x, W)  # x: (?, 784), W: (784, 10) -> (?, 10)
+    """
+    a, b = pair(a, b)
+    return apply("MatMul", [a, b], {"transpose_a": bool(transpose_a),
+                                    "transpose_b": bool(transpose_b)}, name=name)
+
+
+def einsum(equation: str, *inputs: Any, name: Optional[str] = None) -> Tensor:
+    """Einstein summation, as ``numpy.einsum``.
+
+    Example:
+        >>> gn.einsum("ij,jk->ik", a, b)  # matmul
+    """
+    if not re.fullmatch(r"[a-zA-Z.,\->\s]+", equation):
+        raise ValueError(f"Invalid einsum equation {equation!r}")
+    return apply("Einsum", [to_tensor(t) for t in inputs], {"equation": equation}, name=name)
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
+    """Sums products over the given axes of ``a`` and ``b`` (``numpy.tensordot``), as one Einsum.
+
+    Example:
+        >>> gn.tensordot(a, b, axes=1)  # same as matmul for matrices
+    """
+    a, b = pair(a, b)
+    rank_a, rank_b = a.shape.ndims, b.shape.ndims
+    if rank_a is None or rank_b is None:
+        raise ValueError("tensordot needs operands of known rank")
+    if isinstance(axes, int):
+        axes_a, axes_b = list(range(rank_a - axes, rank_a)), list(range(axes))
+    else:
+        axes_a, axes_b = ([axes[0]] if isinstance(axes[0], int) else list(axes[0]),
+                          [axes[1]] if isinstance(axes[1], int) else list(axes[1]))
+    axes_a = [ax % rank_a for ax in axes_a]
+    axes_b = [ax % rank_b for ax in axes_b]
+    if len(axes_a) != len(axes_b):
+        raise ValueError(f"tensordot axes {axes_a} and {axes_b} must have the same length")
+    letters = iter(string.ascii_letters)
+    term_a = [next(letters) for _ in range(rank_a)]
+    term_b = [next(letters) for _ in range(rank_b)]
+    for ax_a, ax_b in zip(axes_a, axes_b):
+        term_b[ax_b] = term_a[ax_a]
+    out = ([c for i, c in enumerate(term_a) if i not in axes_a]
+           + [c for i, c in enumerate(term_b) if i not in axes_b])
+    equation = f"{''.join(term_a)},{''.join(term_b)}->{''.join(out)}"
+    return apply("Einsum", [a, b], {"equation": equation}, name=name or "Tensordot")
+
+
+def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
+                  name: Optional[str] = None) -> Tensor:
+    """Clamps ``t`` to [clip_value_min, clip_value_max] (a Maximum then a Minimum).
+
+    Example:
+        >>> gn.clip_by_value(x, 0.0, 1.0)
+    """
+    t = to_tensor(t)
+    return minimum(maximum(t, clip_value_min), clip_value_max, name=name)

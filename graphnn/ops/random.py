@@ -1,0 +1,117 @@
+"""Random ops. Each draw is reproducible from the graph seed (``gn.set_random_seed``) and
+the op seed, and differs on each run of a session: the Session passes every random op
+a PRNG key derived from (graph seed, op seed, how often the op has run)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import jax
+import jax.numpy as jnp
+
+from graphnn.framework import dtypes
+from graphnn.framework.graph import get_default_graph
+from graphnn.framework.shapes import TensorShape
+from graphnn.framework.tensor import Tensor
+from graphnn.ops.declare import (OpDef, apply, check_dtype, register, shape_tensor, static_ints,
+                                 static_value, to_tensor)
+
+
+def _random_infer(inputs, dtype, seed=None):
+    shape = inputs[0]
+    check_dtype(shape, "int")
+    known = static_value(shape)
+    if known is not None:
+        return [(TensorShape([int(d) for d in known.reshape(-1)]), dtype)]
+    rank = shape.shape[0] if shape.shape.ndims == 1 else None
+    return [(TensorShape(None if rank is None else [None] * rank), dtype)]
+
+
+def _int_uniform_infer(inputs, dtype, seed=None):
+    return _random_infer(inputs[:1], dtype)
+
+
+
+def _shape_of(shape) -> tuple:
+    return static_ints(shape, "The shape of a random op")
+
+
+register(OpDef("RandomStandardNormal", infer=_random_infer,
+               lower=lambda shape, key, dtype, seed=None:
+                   jax.random.normal(key, _shape_of(shape), dtype.as_numpy_dtype),
+               stateful=True, random=True, differentiable=False))
+register(OpDef("TruncatedNormal", infer=_random_infer,
+               lower=lambda shape, key, dtype, seed=None:
+                   jax.random.truncated_normal(key, -2.0, 2.0, _shape_of(shape),
+                                               dtype.as_numpy_dtype),
+               stateful=True, random=True, differentiable=False))
+register(OpDef("RandomUniform", infer=_random_infer,
+               lower=lambda shape, key, dtype, seed=None:
+                   jax.random.uniform(key, _shape_of(shape), dtype.as_numpy_dtype),
+               stateful=True, random=True, differentiable=False))
+register(OpDef("RandomUniformInt", infer=_int_uniform_infer,
+               lower=lambda shape, minval, maxval, key, dtype, seed=None:
+                   jax.random.randint(key, _shape_of(shape), minval, maxval, dtype.as_numpy_dtype),
+               stateful=True, random=True, differentiable=False))
+
+
+def set_random_seed(seed: Optional[int]) -> None:
+    """Sets the default graph's seed: random ops then draw the same sequence in every new Session.
+
+    Example:
+        >>> gn.set_random_seed(42)
+    """
+    get_default_graph().seed = None if seed is None else int(seed)
+
+
+def _draw(op_type: str, shape: Any, dtype: Any, seed: Optional[int], name: Optional[str]
+          ) -> Tensor:
+    return apply(op_type, [shape_tensor(shape)],
+                 {"dtype": dtypes.as_dtype(dtype), "seed": None if seed is None else int(seed)},
+                 name=name)
+
+
+def _scaled(sample: Tensor, scale: Any, offset: Any) -> Tensor:
+    scaled = apply("Mul", [sample, to_tensor(scale, sample.dtype)]) if not (
+        isinstance(scale, (int, float)) and scale == 1) else sample
+    return apply("Add", [scaled, to_tensor(offset, sample.dtype)]) if not (
+        isinstance(offset, (int, float)) and offset == 0) else scaled
+
+
+def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
+                  seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
+    """Normally distributed values; ``shape`` may be a list or an int tensor (``gn.shape(x)``).
+
+    Example:
+        >>> W = gn.Variable(gn.random_normal([784, 10], stddev=0.01))
+    """
+    dtype = dtypes.as_dtype(dtype)
+    return _scaled(_draw("RandomStandardNormal", shape, dtype, seed, name), stddev, mean)
+
+
+def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
+                     seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
+    """Normal values redrawn beyond two standard deviations (TF's weight initializer)."""
+    dtype = dtypes.as_dtype(dtype)
+    return _scaled(_draw("TruncatedNormal", shape, dtype, seed, name), stddev, mean)
+
+
+def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes.float32,
+                   seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
+    """Uniform values in [minval, maxval) (maxval defaults to 1 for floats; required for ints).
+
+    Example:
+        >>> noise = gn.random_uniform(gn.shape(x), -0.1, 0.1)
+    """
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.is_integer:
+        if maxval is None:
+            raise ValueError("random_uniform with an integer dtype needs maxval")
+        return apply("RandomUniformInt", [shape_tensor(shape), to_tensor(minval, dtype),
+                                          to_tensor(maxval, dtype)],
+                     {"dtype": dtype, "seed": None if seed is None else int(seed)}, name=name)
+    maxval = 1.0 if maxval is None else maxval
+    sample = _draw("RandomUniform", shape, dtype, seed, name)
+    if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)):
+        return _scaled(sample, maxval - minval, minval)
+    low = to_tensor(minval, dtype)
+    return apply("Add", [apply("Mul", [sample, apply("Sub", [to_tensor(maxval, dtype), low])]), low])

@@ -1,0 +1,245 @@
+"""Sources and state: placeholders, constants, variables and their assignments, grouping."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import jax
+import numpy as np
+
+from graphnn.errors import DTypeError
+from graphnn.framework import dtypes
+from graphnn.framework.graph import (GraphKeys, Operation, convert_to_tensor, get_default_graph,
+                                     graph_of)
+from graphnn.framework.shapes import TensorShape
+from graphnn.framework.tensor import Tensor
+from graphnn.framework.values import to_numpy
+from graphnn.ops.declare import (OpDef, Sample, apply, rand, register, require, to_tensor)
+
+VARIABLE_OP = "VariableV2"
+PLACEHOLDER_OP = "Placeholder"
+
+
+def _declared(inputs, dtype, shape, **attrs):
+    return [(shape, dtype)]
+
+
+register(OpDef(PLACEHOLDER_OP, infer=_declared, lower=None, source=True))
+register(OpDef(VARIABLE_OP, infer=_declared, lower=None, source=True, stateful=True))
+register(OpDef("Const", infer=lambda inputs, value, dtype: [(TensorShape(value.shape), dtype)],
+               lower=lambda value, dtype: value, source=True))
+
+
+def _placeholder_with_default_infer(inputs, shape):
+    default = inputs[0]
+    require(default.shape.is_compatible_with(shape),
+            f"the default value's shape {default.shape} is not compatible with shape {shape}")
+    return [(shape, default.dtype)]
+
+
+register(OpDef("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
+               lower=lambda default, shape: default, reference=lambda default, shape: default,
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),),
+                                                  {"shape": TensorShape([None, 3])})]))
+
+
+def _assign_infer(inputs):
+    variable, value = inputs
+    if variable.op.type != VARIABLE_OP:
+        raise TypeError(f"can only assign to a Variable, but '{variable.name}' is the output "
+                        f"of a {variable.op.type} op")
+    if variable.dtype != value.dtype:
+        raise DTypeError(f"cannot assign a {value.dtype} value to {variable.dtype} Variable "
+                         f"'{variable.op.name}'")
+    require(value.shape.is_compatible_with(variable.shape),
+            f"cannot assign a value of shape {value.shape} to Variable '{variable.op.name}' "
+            f"of shape {variable.shape}")
+    return [(variable.shape, variable.dtype)]
+
+
+for _op_type, _update in (("Assign", lambda current, value: value),
+                          ("AssignAdd", lambda current, delta: current + delta),
+                          ("AssignSub", lambda current, delta: current - delta)):
+    register(OpDef(_op_type, infer=_assign_infer, lower=_update, stateful=True, assigns=True,
+                   differentiable=False))
+
+register(OpDef("Identity", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
+               lower=lambda x: x, reference=lambda x: x,
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
+register(OpDef("StopGradient", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
+               lower=jax.lax.stop_gradient, reference=lambda x: x, differentiable=False,
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
+register(OpDef("NoOp", infer=lambda inputs: [], lower=lambda: (), differentiable=False,
+               source=True))
+
+
+# ----- public functions -------------------------------------------------------------
+def placeholder(dtype: Any, shape: Any = None, name: Optional[str] = None) -> Tensor:
+    """A graph input that must be fed at run time; ``None`` dims accept any size.
+
+    Example:
+        >>> x = gn.placeholder(gn.float32, shape=[None, 784], name="x")
+        >>> sess.run(y, feed_dict={x: batch})
+    """
+    dtype = dtypes.as_dtype(dtype)
+    return get_default_graph().create_op(
+        PLACEHOLDER_OP, [], {"dtype": dtype, "shape": TensorShape(shape)},
+        name=name or "Placeholder").outputs[0]
+
+
+def placeholder_with_default(value: Any, shape: Any, name: Optional[str] = None) -> Tensor:
+    """A placeholder that computes ``value`` when it is not fed.
+
+    Example:
+        >>> training = gn.placeholder_with_default(False, shape=[])
+    """
+    return apply("PlaceholderWithDefault", [to_tensor(value)], {"shape": TensorShape(shape)},
+                 name=name)
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[str] = "Const"
+             ) -> Tensor:
+    """A tensor holding ``value``; with ``shape``, a scalar is broadcast (TF 1).
+
+    Python floats become float32 and ints int32 unless ``dtype`` says otherwise;
+    numpy arrays keep their dtype.
+
+    Example:
+        >>> gn.constant([[1.0, 2.0]], name="c")
+    """
+    if isinstance(value, Tensor):
+        raise TypeError(f"gn.constant needs a Python or numpy value, got Tensor '{value.name}'; "
+                        f"use gn.identity to copy a tensor")
+    array = to_numpy(value, None if dtype is None else dtypes.as_dtype(dtype))
+    if shape is not None:
+        shape = tuple(int(d) for d in shape)
+        if array.size == 1:
+            array = np.broadcast_to(array.reshape(()), shape).copy()
+        elif array.size == int(np.prod(shape)):
+            array = array.reshape(shape)
+        else:
+            raise ValueError(f"gn.constant: cannot make a tensor of shape {shape} from a value "
+                             f"with {array.size} elements")
+    return get_default_graph().constant(array, name=name)
+
+
+class Variable(Tensor):
+    """A value kept by the Session across runs: model parameters, counters, optimizer slots.
+
+    A Variable is the Tensor of its VariableV2 op, so it can be used wherever a
+    tensor can (``W @ x``, ``sess.run(W)``). Its value lives on the device in
+    each Session; ``initializer`` sets it, ``assign*`` change it.
+
+    Example:
+        >>> W = gn.Variable(gn.zeros([3, 2]), name="W")
+        >>> with gn.Session() as sess:
+        ...     sess.run(W.initializer)
+        ...     sess.run(W.assign_add(gn.ones([3, 2])))
+    """
+
+    def __init__(self, initial_value: Any, trainable: bool = True, name: Optional[str] = None,
+                 dtype: Any = None):
+        if callable(initial_value):
+            initial_value = initial_value()
+        graph = graph_of([initial_value])
+        with graph.control_dependencies(None):
+            init = convert_to_tensor(initial_value, dtype=None if isinstance(initial_value, Tensor)
+                                     else dtype, graph=graph)
+            if dtype is not None and init.dtype != dtypes.as_dtype(dtype):
+                init = apply("Cast", [init], {"DstT": dtypes.as_dtype(dtype)})
+            if not init.shape.is_fully_defined():
+                raise ValueError(f"The initial value of Variable '{name or 'Variable'}' must have "
+                                 f"a fully defined shape, got {init.shape}")
+            op = graph.create_op(VARIABLE_OP, [], {"dtype": init.dtype, "shape": init.shape},
+                                 name=name or "Variable")
+            super().__init__(op, 0, init.shape, init.dtype)
+            op.outputs = (self,)
+            with graph.name_scope(op.name + "/"):
+                self.initializer: Operation = graph.create_op("Assign", [self, init]).outputs[0].op
+        self.initial_value = init
+        self.trainable = bool(trainable)
+        graph.add_to_collection(GraphKeys.GLOBAL_VARIABLES, self)
+        if self.trainable:
+            graph.add_to_collection(GraphKeys.TRAINABLE_VARIABLES, self)
+
+    def _update(self, op_type: str, value: Any, name: Optional[str]) -> Tensor:
+        value = value if isinstance(value, Tensor) else convert_to_tensor(
+            value, self.dtype, graph=self.graph)
+        return self.graph.create_op(op_type, [self, value], name=name).outputs[0]
+
+    def assign(self, value: Any, name: Optional[str] = None) -> Tensor:
+        """An op setting the variable to ``value``; its output is the new value."""
+        return self._update("Assign", value, name)
+
+    def assign_add(self, delta: Any, name: Optional[str] = None) -> Tensor:
+        """An op adding ``delta`` to the variable; its output is the new value."""
+        return self._update("AssignAdd", delta, name)
+
+    def assign_sub(self, delta: Any, name: Optional[str] = None) -> Tensor:
+        """An op subtracting ``delta`` from the variable; its output is the new value."""
+        return self._update("AssignSub", delta, name)
+
+    def value(self) -> Tensor:
+        """The variable's value at the start of the run (the variable's own tensor)."""
+        return self
+
+    def read_value(self) -> Tensor:
+        """A fresh read: under ``control_dependencies([assign])`` it sees the assigned value."""
+        return apply("Identity", [self], name=self.op.name + "/read")
+
+    def load(self, value: Any, session: Any) -> None:
+        """Sets the value in ``session`` from a numpy value without adding ops to the graph."""
+        session.load_variable(self, value)
+
+    def __repr__(self) -> str:
+        return f"<gn.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+
+def global_variables() -> list[Variable]:
+    """All variables of the default graph."""
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
+
+
+def trainable_variables() -> list[Variable]:
+    """The variables of the default graph created with ``trainable=True``."""
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES)
+
+
+def group(*inputs: Any, name: Optional[str] = None) -> Operation:
+    """One op that runs all ``inputs`` (ops or tensors); fetching it returns None.
+
+    Example:
+        >>> train = gn.group(update_w, update_b)
+    """
+    flat = [i for item in inputs for i in (item if isinstance(item, (list, tuple)) else [item])]
+    graph = graph_of(flat)
+    ops = [graph._as_control_op(i) for i in flat]
+    return graph.create_op("NoOp", [], name=name or "group_deps", control_inputs=ops)
+
+
+def variables_initializer(var_list: Sequence[Variable], name: str = "init") -> Operation:
+    """One op that runs the initializers of ``var_list``."""
+    return group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer() -> Operation:
+    """One op that initializes every variable of the default graph.
+
+    Example:
+        >>> sess.run(gn.global_variables_initializer())
+    """
+    return variables_initializer(global_variables())
+
+
+def no_op(name: Optional[str] = None) -> Operation:
+    """An op that does nothing; useful as an anchor for control dependencies."""
+    return get_default_graph().create_op("NoOp", [], name=name or "NoOp")
+
+
+def identity(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002 (TF's name)
+    """Returns a new tensor with the same value (a new node to name, fetch or depend on)."""
+    return apply("Identity", [to_tensor(input)], name=name)
+
+
+def stop_gradient(input: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002 (TF's name)
+    """The same value, but gradients do not flow through it."""
+    return apply("StopGradient", [to_tensor(input)], name=name)

@@ -1,0 +1,248 @@
+"""Session: runs fetches of a graph with feeds, keeping variables on the device."""
+from __future__ import annotations
+
+import collections.abc
+import warnings
+from typing import Any, Callable, Optional, Sequence
+
+import jax
+import numpy as np
+
+from graphnn.compiler.lowering import Executable, op_seed, random_base_seed
+from graphnn.compiler.plan import make_plan
+from graphnn.errors import InvalidArgumentError
+from graphnn.framework import session_stack
+from graphnn.framework.graph import Graph, Operation, get_default_graph
+from graphnn.framework.tensor import Tensor
+from graphnn.ops.state import VARIABLE_OP
+
+# XLA reports donated buffers it could not reuse (e.g. on CPU for small arrays); harmless.
+warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+
+_DEVICE_KINDS = ("cpu", "gpu", "tpu")
+
+
+def _select_device(device: Optional[str]) -> Any:
+    if device is None:
+        return None
+    kind = device.lower().split(":")[0]
+    if kind not in _DEVICE_KINDS:
+        raise InvalidArgumentError(f"Session(device={device!r}): expected one of "
+                                   f"{', '.join(_DEVICE_KINDS)} or None")
+    index = int(device.split(":")[1]) if ":" in device else 0
+    try:
+        devices = jax.devices(kind)
+    except RuntimeError:
+        available = sorted({d.platform for d in jax.devices()})
+        raise InvalidArgumentError(
+            f"Session(device={device!r}): JAX has no {kind} device here (available: "
+            f"{', '.join(available)}). Install a JAX build for that accelerator, e.g. "
+            f"`pip install -U \"jax[cuda12]\"` for NVIDIA GPUs, or use device=None.") from None
+    if index >= len(devices):
+        raise InvalidArgumentError(f"Session(device={device!r}): only {len(devices)} {kind} "
+                                   f"device(s) are available")
+    return devices[index]
+
+
+class _FetchStructure:
+    """Flattens nested fetches (lists, tuples, namedtuples, dicts) and rebuilds results."""
+
+    def __init__(self, graph: Graph, fetches: Any):
+        self.leaves: list = []
+        self._template = self._flatten(graph, fetches)
+
+    def _flatten(self, graph: Graph, fetches: Any) -> Any:
+        if isinstance(fetches, (Tensor, Operation, str)):
+            self.leaves.append(graph.as_graph_element(fetches))
+            return len(self.leaves) - 1
+        if isinstance(fetches, collections.abc.Mapping):
+            return (type(fetches), [(k, self._flatten(graph, v)) for k, v in fetches.items()])
+        if isinstance(fetches, (list, tuple)):
+            return (type(fetches), [self._flatten(graph, v) for v in fetches])
+        raise TypeError(f"Fetch argument {fetches!r} has invalid type {type(fetches).__name__}: "
+                        f"must be a Tensor, Operation, name, or a list/tuple/dict of them")
+
+    def rebuild(self, values: list) -> Any:
+        return self._rebuild(self._template, values)
+
+    def _rebuild(self, template: Any, values: list) -> Any:
+        if isinstance(template, int):
+            return values[template]
+        kind, items = template
+        if issubclass(kind, collections.abc.Mapping):
+            return kind((k, self._rebuild(v, values)) for k, v in items)
+        rebuilt = [self._rebuild(v, values) for v in items]
+        if hasattr(kind, "_fields"):  # namedtuple
+            return kind(*rebuilt)
+        return kind(rebuilt)
+
+
+def _as_feed_tensor(graph: Graph, key: Any) -> Tensor:
+    if isinstance(key, str):
+        element = graph.as_graph_element(key if ":" in key else key + ":0")
+    else:
+        element = graph.as_graph_element(key)
+    if not isinstance(element, Tensor):
+        raise TypeError(f"Cannot feed Operation '{element.name}': feed_dict keys must be Tensors")
+    return element
+
+
+def _convert_feed(tensor: Tensor, value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        raise TypeError(f"The value of a feed cannot be a gn.Tensor object ('{value.name}' fed "
+                        f"for '{tensor.name}'). Acceptable feed values are numpy arrays, Python "
+                        f"scalars and lists.")
+    try:
+        array = np.asarray(value, dtype=tensor.dtype.as_numpy_dtype)
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(
+            f"Cannot convert the value fed for Tensor '{tensor.name}' to its dtype "
+            f"{tensor.dtype.name}: {error} (op created at {tensor.op.where})", tensor.op) from None
+    if not tensor.shape.is_compatible_with(array.shape):
+        raise InvalidArgumentError(
+            f"Cannot feed value of shape {tuple(array.shape)} for Tensor '{tensor.name}', which "
+            f"has shape {tensor.shape} (op created at {tensor.op.where})", tensor.op)
+    return array
+
+
+class Session:
+    """Runs a graph: compiles what each run needs once, keeps variables on the device.
+
+    Example:
+        >>> x = gn.placeholder(gn.float32, [None])
+        >>> y = 2.0 * x + 1.0
+        >>> with gn.Session() as sess:
+        ...     sess.run(y, feed_dict={x: [1.0, 2.0]})
+        array([3., 5.], dtype=float32)
+    """
+
+    def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None):
+        self.graph = graph if graph is not None else get_default_graph()
+        self.device = device
+        self._device = _select_device(device)
+        self._store: dict[Operation, Any] = {}
+        self._cache: dict[tuple, Executable] = {}
+        self._plans: dict[tuple, Any] = {}
+        self._counters: dict[Operation, int] = {}
+        self._base_seed = random_base_seed(self.graph.seed)
+        self._closed = False
+        self._context = None
+
+    # ----- lifecycle --------------------------------------------------------------
+    def close(self) -> None:
+        """Frees the variables and compiled programs; the session cannot run afterwards."""
+        self._store.clear()
+        self._cache.clear()
+        self._closed = True
+
+    def __enter__(self) -> Session:
+        self._context = session_stack.default_session(self)
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._context.__exit__(*exc_info)
+        self._context = None
+        self.close()
+
+    def as_default(self):
+        """``with sess.as_default():`` makes ``eval()``/``run()`` use this session."""
+        return session_stack.default_session(self)
+
+    # ----- running -----------------------------------------------------------------
+    def run(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
+        """Computes ``fetches`` (a Tensor, Operation, name or nested list/tuple/dict of them).
+
+        Returns numpy arrays in the structure of ``fetches``; fetched Operations give None.
+
+        Raises:
+            InvalidArgumentError: a feed is missing, mis-shaped or not convertible.
+            FailedPreconditionError: a needed variable is not initialized.
+        """
+        self._check_open()
+        structure = _FetchStructure(self.graph, fetches)
+        feed_tensors, feed_values = self._convert_feeds(feed_dict)
+        executable = self._executable(structure.leaves, feed_tensors, feed_values)
+        return structure.rebuild(self._execute(executable, feed_values))
+
+    def make_callable(self, fetches: Any, feed_list: Sequence[Any] = ()) -> Callable:
+        """A function of the values of ``feed_list`` that runs ``fetches`` with little overhead.
+
+        Example:
+            >>> step = sess.make_callable(loss, [x, y])
+            >>> step(batch_x, batch_y)
+        """
+        self._check_open()
+        structure = _FetchStructure(self.graph, fetches)
+        tensors = [_as_feed_tensor(self.graph, t) for t in feed_list]
+        if len(set(tensors)) != len(tensors):
+            raise ValueError("make_callable: feed_list names a tensor twice")
+        by_shape: dict[tuple, Executable] = {}
+
+        def call(*values: Any) -> Any:
+            if len(values) != len(tensors):
+                raise TypeError(f"this callable takes {len(tensors)} feed values, got {len(values)}")
+            arrays = [_convert_feed(t, v) for t, v in zip(tensors, values)]
+            shapes = tuple(a.shape for a in arrays)
+            executable = by_shape.get(shapes)
+            if executable is None:
+                executable = by_shape[shapes] = self._executable(structure.leaves, tensors, arrays)
+            return structure.rebuild(self._execute(executable, arrays))
+
+        return call
+
+    def load_variable(self, variable: Tensor, value: Any) -> None:
+        """Sets a variable's value from numpy without running any op (``Variable.load``)."""
+        self._check_open()
+        if variable.op.type != VARIABLE_OP:
+            raise TypeError(f"'{variable.name}' is not a Variable")
+        array = _convert_feed(variable, value)
+        if tuple(array.shape) != tuple(variable.shape.as_list()):
+            raise InvalidArgumentError(f"Cannot load value of shape {array.shape} into Variable "
+                                       f"'{variable.op.name}' of shape {variable.shape}")
+        with jax.enable_x64(variable.dtype.is_64bit):
+            self._store[variable.op] = jax.device_put(array, self._device)
+
+    @property
+    def compilation_count(self) -> int:
+        """How many programs were traced and compiled so far (each cache miss traces once)."""
+        return sum(e.trace_count for e in self._cache.values())
+
+    # ----- internals -------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+
+    def _convert_feeds(self, feed_dict: Optional[dict]) -> tuple[list, list]:
+        if not feed_dict:
+            return [], []
+        tensors, values = [], []
+        for key, value in feed_dict.items():
+            tensor = _as_feed_tensor(self.graph, key)
+            tensors.append(tensor)
+            values.append(_convert_feed(tensor, value))
+        return tensors, values
+
+    def _executable(self, fetches: list, feed_tensors: list, feed_values: list) -> Executable:
+        key = (tuple(fetches), tuple(feed_tensors), tuple(v.shape for v in feed_values))
+        executable = self._cache.get(key)
+        if executable is None:
+            plan_key = key[:2]
+            plan = self._plans.get(plan_key)
+            if plan is None:
+                plan = self._plans[plan_key] = make_plan(self.graph, fetches, feed_tensors)
+            seeds = {}
+            for op in plan.random_ops:
+                graph_seed, seed = op_seed(op, self.graph.seed)
+                seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
+            executable = self._cache[key] = Executable(plan, seeds, self._device)
+        return executable
+
+    def _execute(self, executable: Executable, feed_values: list) -> list:
+        executable.check_initialized(self._store)
+        random_ops = executable.plan.random_ops
+        counters = np.array([self._counters.get(op, 0) for op in random_ops], np.uint32)
+        results = executable(feed_values, self._store, counters)
+        for op in random_ops:
+            self._counters[op] = self._counters.get(op, 0) + 1
+        return results
