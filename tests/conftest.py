@@ -1,0 +1,10 @@
+import pytest
+
+import graphnn as gn
+
+
+@pytest.fixture(autouse=True)
+def fresh_default_graph():
+    """Each test builds in its own graph, so names and collections never leak between tests."""
+    with gn.Graph().as_default() as graph:
+        yield graph
