@@ -20,6 +20,7 @@ from graphnn.ops.state import VARIABLE_OP
 warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
 
 _DEVICE_KINDS = ("cpu", "gpu", "tpu")
+_NO_COUNTERS = np.zeros((0,), np.uint32)
 
 
 def _select_device(device: Optional[str]) -> Any:
@@ -88,21 +89,37 @@ def _as_feed_tensor(graph: Graph, key: Any) -> Tensor:
 
 
 def _convert_feed(tensor: Tensor, value: Any) -> np.ndarray:
-    if isinstance(value, Tensor):
+    dtype = tensor.dtype.as_numpy_dtype
+    if type(value) is np.ndarray and value.dtype == dtype:
+        array = value
+    elif isinstance(value, Tensor):
         raise TypeError(f"The value of a feed cannot be a gn.Tensor object ('{value.name}' fed "
                         f"for '{tensor.name}'). Acceptable feed values are numpy arrays, Python "
                         f"scalars and lists.")
-    try:
-        array = np.asarray(value, dtype=tensor.dtype.as_numpy_dtype)
-    except (TypeError, ValueError) as error:
-        raise InvalidArgumentError(
-            f"Cannot convert the value fed for Tensor '{tensor.name}' to its dtype "
-            f"{tensor.dtype.name}: {error} (op created at {tensor.op.where})", tensor.op) from None
-    if not tensor.shape.is_compatible_with(array.shape):
+    else:
+        try:
+            array = np.asarray(value, dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise InvalidArgumentError(
+                f"Cannot convert the value fed for Tensor '{tensor.name}' to its dtype "
+                f"{tensor.dtype.name}: {error} (op created at {tensor.op.where})",
+                tensor.op) from None
+    if not _shape_accepts(tensor.shape.dims, array.shape):
         raise InvalidArgumentError(
             f"Cannot feed value of shape {tuple(array.shape)} for Tensor '{tensor.name}', which "
             f"has shape {tensor.shape} (op created at {tensor.op.where})", tensor.op)
     return array
+
+
+def _shape_accepts(dims: Optional[tuple], shape: tuple) -> bool:
+    if dims is None:
+        return True
+    if len(dims) != len(shape):
+        return False
+    for want, got in zip(dims, shape):
+        if want is not None and want != got:
+            return False
+    return True
 
 
 class Session:
@@ -241,6 +258,8 @@ class Session:
     def _execute(self, executable: Executable, feed_values: list) -> list:
         executable.check_initialized(self._store)
         random_ops = executable.plan.random_ops
+        if not random_ops:
+            return executable(feed_values, self._store, _NO_COUNTERS)
         counters = np.array([self._counters.get(op, 0) for op in random_ops], np.uint32)
         results = executable(feed_values, self._store, counters)
         for op in random_ops:

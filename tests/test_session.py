@@ -85,7 +85,9 @@ def test_fetching_an_operation_returns_none(sess):
     v = gn.Variable(1.0)
     assert sess.run(v.initializer) is None
     assert sess.run(gn.no_op()) is None
-    assert sess.run([gn.no_op(), v]) [0] is None
+    op_result, value = sess.run([gn.no_op(), v])
+    assert op_result is None
+    _assert_array(value, 1.0)
 
 
 def test_fetch_by_tensor_name_and_operation_name(sess):
@@ -246,20 +248,22 @@ def test_group_of_assigns_applies_all(sess):
     assert [float(x) for x in sess.run([a, b])] == [3.0, 2.0]
 
 
-def test_variable_load(sess):
+def test_variable_load_initializes_the_variable(sess):
+    v = gn.Variable(gn.zeros([2]), name="v")
+    v.load([3.0, 4.0], sess)
+    _assert_array(sess.run(v), [3.0, 4.0])
+
+
+def test_variable_load(fresh_graph, sess):
     v = gn.Variable(gn.zeros([2, 2]), name="v")
     sess.run(v.initializer)
-    ops_before = len(fresh_graph_ops())
+    ops_before = len(fresh_graph.get_operations())
     v.load(np.array([[1.0, 2.0], [3.0, 4.0]]), sess)
-    assert len(fresh_graph_ops()) == ops_before
+    assert len(fresh_graph.get_operations()) == ops_before
     _assert_array(sess.run(v), [[1.0, 2.0], [3.0, 4.0]])
     _assert_array(sess.run(v * 2.0), [[2.0, 4.0], [6.0, 8.0]])
     v.load([[5, 6], [7, 8]], sess)
     _assert_array(sess.run(v), [[5.0, 6.0], [7.0, 8.0]])
-
-
-def fresh_graph_ops():
-    return gn.get_default_graph().get_operations()
 
 
 # ----- read semantics ---------------------------------------------------------------
@@ -305,6 +309,35 @@ def test_arithmetic_read_under_control_dependency_sees_assigned_value(sess):
     _assert_array(sess.run(after), 3.0)
     _assert_array(sess.run(after), 5.0)
     _assert_array(sess.run(v), 5.0)
+
+
+def test_read_value_without_control_dependency_sees_start_value(sess):
+    v = gn.Variable(1.0, name="v")
+    sess.run(v.initializer)
+    assigned, read = sess.run([v.assign(5.0), v.read_value()])
+    _assert_array(assigned, 5.0)
+    _assert_array(read, 1.0)
+
+
+def test_computation_on_a_fresh_read_sees_assigned_value(sess):
+    v = gn.Variable(1.0, name="v")
+    with gn.control_dependencies([v.assign(5.0)]):
+        fresh = v.read_value()
+    doubled = fresh * 2.0
+    sess.run(v.initializer)
+    _assert_array(sess.run(doubled), 10.0)
+
+
+def test_assign_under_control_dependency_applies_in_order(sess):
+    v = gn.Variable(1.0, name="v")
+    first = v.assign_add(1.0)
+    with gn.control_dependencies([first]):
+        second = v.assign_add(10.0)
+    sess.run(v.initializer)
+    after_second, start = sess.run([second, v])
+    _assert_array(after_second, 12.0)
+    _assert_array(start, 1.0)
+    _assert_array(sess.run(v), 12.0)
 
 
 def test_control_dependency_on_group_of_assigns(sess):
@@ -387,8 +420,14 @@ def test_make_callable_matches_run_and_does_not_retrace(sess):
     compiled = sess.compilation_count
     for k in range(3):
         result = step(batch + k, 1.0)
-    _assert_array(result[0], [9.0, 13.0])
+    _assert_array(result[0], [7.0, 11.0])
     assert sess.compilation_count == compiled
+
+
+def test_make_callable_with_feed_names(sess):
+    x = gn.placeholder(gn.float32, [None], name="x")
+    double = sess.make_callable(x * 2.0, ["x:0"])
+    _assert_array(double([1.0, 2.0]), [2.0, 4.0])
 
 
 def test_make_callable_with_variable_update(sess):
@@ -523,7 +562,7 @@ def test_float64_variable_and_reduction(sess):
     sess.run(v.initializer)
     result = sess.run(total)
     assert result.dtype == np.float64
-    np.testing.assert_allclose(result, 3e-12, rtol=1e-6)
+    np.testing.assert_allclose(result, 3e-12, rtol=0, atol=1e-15)
     updated = sess.run(v.assign_add(np.array([1e-12, 0.0, 0.0])))
     assert updated.dtype == np.float64
     assert updated[0] != 1.0

@@ -116,8 +116,9 @@ class Executable:
 
         self._jitted = jax.jit(counted, donate_argnums=(1,))
         self._fetch_is_op = [isinstance(f, Operation) for f in plan.fetches]
+        self._needs_context = plan.needs_x64 or device is not None
 
-    def _context(self):
+    def _context(self) -> contextlib.ExitStack:
         stack = contextlib.ExitStack()
         if self.plan.needs_x64:
             stack.enter_context(jax.enable_x64(True))
@@ -137,11 +138,18 @@ class Executable:
         """Runs the program; updates ``store`` in place and returns fetched numpy values."""
         read_write = tuple(store[v] for v in self.read_write)
         read_only = tuple(store[v] for v in self.read_only)
-        with self._context():
-            start = time.perf_counter() if self.xla_compile_seconds is None else None
-            fetched, written = self._jitted(tuple(feed_values), read_write, read_only, counters)
-            if start is not None:
-                self.xla_compile_seconds = time.perf_counter() - start
-        store.update(zip(self.plan.writes, written))
+        args = (tuple(feed_values), read_write, read_only, counters)
+        if self.xla_compile_seconds is None:
+            start = time.perf_counter()
+            with self._context():
+                fetched, written = self._jitted(*args)
+            self.xla_compile_seconds = time.perf_counter() - start
+        elif self._needs_context:
+            with self._context():
+                fetched, written = self._jitted(*args)
+        else:
+            fetched, written = self._jitted(*args)
+        if written:
+            store.update(zip(self.plan.writes, written))
         return [None if is_op else np.asarray(value)
                 for is_op, value in zip(self._fetch_is_op, fetched)]

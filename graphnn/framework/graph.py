@@ -271,7 +271,10 @@ class Graph:
         if not op_name or not index.isdigit():
             raise ValueError(f"The name '{name}' looks like an Operation name, not a Tensor "
                              f"name; Tensor names look like '<op_name>:<output_index>'.")
-        op = self.get_operation_by_name(op_name)
+        if op_name not in self._ops:
+            raise NotFoundError(f"The name '{name}' refers to a Tensor which does not exist: "
+                                f"the operation '{op_name}' is not in the graph.")
+        op = self._ops[op_name]
         if int(index) >= len(op.outputs):
             raise NotFoundError(f"The name '{name}' refers to a Tensor which does not exist: "
                                 f"Operation '{op_name}' has {len(op.outputs)} outputs.")
@@ -283,8 +286,9 @@ class Graph:
             return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
         if isinstance(obj, (Tensor, Operation)):
             if obj.graph is not self:
+                where = (obj.op if isinstance(obj, Tensor) else obj).where
                 raise ValueError(f"{type(obj).__name__} '{obj.name}' is not an element of this "
-                                 f"graph: it was created in another gn.Graph")
+                                 f"graph: it was created in another gn.Graph, at {where}")
             return obj
         raise TypeError(f"Cannot interpret {obj!r} as a Tensor or Operation of the graph")
 
