@@ -9,6 +9,7 @@ Example:
     array([12.], dtype=float32)
 """
 from graphnn import errors, nn
+from graphnn.compiler.autodiff import gradients, hessians
 from graphnn.framework.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8,
                                       int16, int32, int64, uint8)
 from graphnn.framework.dtypes import bool_ as bool  # noqa: A001 (TF's name gn.bool)
@@ -18,7 +19,7 @@ from graphnn.framework.graph import (Graph, GraphKeys, Operation, control_depend
 from graphnn.framework.session_stack import get_default_session
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.array import (concat, expand_dims, gather, pad, reshape, split, squeeze, stack,
+from graphnn.ops.array import (broadcast_to, concat, expand_dims, gather, pad, reshape, split, squeeze, stack,
                                tile, transpose, unstack)
 from graphnn.ops.creation import (cast, fill, one_hot, ones, ones_like, range, shape, size, where,
                                   zeros, zeros_like)

@@ -14,8 +14,9 @@ from graphnn.framework.shapes import TensorShape, broadcast_shapes, normalize_ax
 from graphnn.framework.slicing import sliced_shape, to_python_index
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, apply_multi, check_dtype, pair, rand,
-                                 register, require, shape_tensor, static_ints, static_value,
-                                 to_tensor)
+                                 register, require, shape_tensor, static_ints, static_shape,
+                                 static_value, to_tensor)
+from graphnn.ops.vjp import vjp_gradient
 
 
 def _known_rank(x: Tensor) -> int:
@@ -27,11 +28,10 @@ def _known_rank(x: Tensor) -> int:
 def _reshape_infer(inputs):
     x, shape = inputs
     check_dtype(shape, "int")
-    wanted = static_value(shape)
-    if wanted is None:
-        rank = shape.shape[0] if shape.shape.ndims == 1 else None
-        return [(TensorShape(None if rank is None else [None] * rank), x.dtype)]
-    dims = [int(d) for d in np.reshape(wanted, -1)]
+    known = static_value(shape)
+    if known is None:
+        return [(static_shape(shape), x.dtype)]
+    dims = [int(d) for d in np.reshape(known, -1)]
     require(sum(d == -1 for d in dims) <= 1, f"at most one dimension of {dims} may be -1")
     total = x.shape.num_elements()
     known = math.prod(d for d in dims if d != -1)
@@ -54,10 +54,46 @@ def _reshape_samples(rng, dtype):
 
 register(OpDef("Reshape", infer=_reshape_infer,
                lower=lambda x, shape: jnp.reshape(x, static_ints(shape, "Reshape's shape")),
-               reference=lambda x, shape: np.reshape(x, shape), samples=_reshape_samples))
+               reference=lambda x, shape: np.reshape(x, shape), samples=_reshape_samples,
+               grad=lambda op, g: [reshape(g, shape_of(op.inputs[0])), None]))
 
 
 # ----- Transpose, Squeeze, ExpandDims, Tile, Pad ----------------------------------------
+def shape_of(x: Tensor) -> Tensor:
+    return apply("Shape", [x], {"out_type": dtypes.int32})
+
+
+def _transpose_grad(op, g):
+    perm = op.attrs.get("perm")
+    return [transpose(g, None if perm is None else tuple(np.argsort(perm)))]
+
+
+def _tile_grad(op, g):
+    """Folds g to (m0, d0, m1, d1, ...) and sums the multiples' axes."""
+    x = op.inputs[0]
+    multiples = op.attrs["multiples"]
+    dims = shape_of(x)
+    folded = reshape(g, [part for i, m in enumerate(multiples) for part in (m, dims[i])])
+    return [apply("Sum", [folded], {"axis": tuple(range(0, 2 * len(multiples), 2)),
+                                    "keepdims": False})]
+
+
+def _pad_grad(op, g):
+    if op.attrs.get("mode", "CONSTANT") != "CONSTANT":
+        return vjp_gradient(op, g)
+    index = tuple(("slice", before, -after if after else None, None)
+                  for before, after in op.attrs["paddings"])
+    return [apply("StridedSlice", [g], {"index": index})]
+
+
+def _concat_grad(op, g):
+    axis = op.attrs["axis"]
+    sizes = [t.shape[axis] if t.shape.ndims is not None else None for t in op.inputs]
+    if None in sizes:
+        return vjp_gradient(op, g)
+    return list(apply_multi("Split", [g], {"sizes": tuple(sizes), "axis": axis}))
+
+
 def _transpose_infer(inputs, perm=None):
     x = inputs[0]
     if x.shape.ndims is None:
@@ -72,7 +108,8 @@ register(OpDef("Transpose", infer=_transpose_infer,
                lower=lambda x, perm=None: jnp.transpose(x, perm),
                reference=lambda x, perm=None: np.transpose(x, perm),
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3, 4), dtype),), {"perm": p})
-                                           for p in ((2, 0, 1), None)]))
+                                           for p in ((2, 0, 1), None)],
+               grad=_transpose_grad))
 
 
 def _squeeze_infer(inputs, axis=None):
@@ -94,7 +131,8 @@ register(OpDef("Squeeze", infer=_squeeze_infer,
                lower=lambda x, axis=None: jnp.squeeze(x, axis),
                reference=lambda x, axis=None: np.squeeze(x, axis),
                samples=lambda rng, dtype: [Sample((rand(rng, (1, 3, 1), dtype),), {"axis": a})
-                                           for a in (None, (0,), (-1,))]))
+                                           for a in (None, (0,), (-1,))],
+               grad=lambda op, g: [reshape(g, shape_of(op.inputs[0]))]))
 
 
 def _expand_dims_infer(inputs, axis):
@@ -111,7 +149,8 @@ register(OpDef("ExpandDims", infer=_expand_dims_infer,
                lower=lambda x, axis: jnp.expand_dims(x, axis),
                reference=lambda x, axis: np.expand_dims(x, axis),
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),), {"axis": a})
-                                           for a in (0, -1, 1)]))
+                                           for a in (0, -1, 1)],
+               grad=lambda op, g: [reshape(g, shape_of(op.inputs[0]))]))
 
 
 def _tile_infer(inputs, multiples):
@@ -127,7 +166,8 @@ register(OpDef("Tile", infer=_tile_infer,
                lower=lambda x, multiples: jnp.tile(x, multiples),
                reference=lambda x, multiples: np.tile(x, multiples),
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),),
-                                                  {"multiples": (2, 1)})]))
+                                                  {"multiples": (2, 1)})],
+               grad=_tile_grad))
 
 
 def _pad_infer(inputs, paddings, mode="CONSTANT", constant_values=0):
@@ -157,7 +197,8 @@ def _pad_reference(x, paddings, mode="CONSTANT", constant_values=0):
 register(OpDef("Pad", infer=_pad_infer, lower=_pad_lower, reference=_pad_reference,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (3, 4), dtype),), {"paddings": ((1, 2), (0, 1)), "mode": m})
-                   for m in ("CONSTANT", "REFLECT", "SYMMETRIC")]))
+                   for m in ("CONSTANT", "REFLECT", "SYMMETRIC")],
+               grad=_pad_grad))
 
 
 # ----- Concat, Pack, Unpack, Split ---------------------------------------------------
@@ -188,7 +229,8 @@ register(OpDef("ConcatV2", infer=_concat_infer,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 3), dtype), rand(rng, (2, 1), dtype)), {"axis": 1}),
                    Sample((rand(rng, (1, 3), dtype), rand(rng, (2, 3), dtype),
-                           rand(rng, (1, 3), dtype)), {"axis": 0})]))
+                           rand(rng, (1, 3), dtype)), {"axis": 0})],
+               grad=_concat_grad))
 
 
 def _pack_infer(inputs, axis):
@@ -213,7 +255,8 @@ register(OpDef("Pack", infer=_pack_infer,
                reference=lambda *xs, axis: np.stack(xs, axis=axis),
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 3), dtype), rand(rng, (2, 3), dtype)), {"axis": a})
-                   for a in (0, -1)]))
+                   for a in (0, -1)],
+               grad=lambda op, g: unstack(g, axis=op.attrs["axis"])))
 
 
 def _split_infer(inputs, sizes, axis):
@@ -242,7 +285,8 @@ def _split_reference(x, sizes, axis):
 register(OpDef("Split", infer=_split_infer, lower=_split_lower, reference=_split_reference,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 6), dtype),), {"sizes": (2, 2, 2), "axis": 1}),
-                   Sample((rand(rng, (5, 2), dtype),), {"sizes": (1, 4), "axis": 0})]))
+                   Sample((rand(rng, (5, 2), dtype),), {"sizes": (1, 4), "axis": 0})],
+               grad=lambda op, *grads: [concat(list(grads), axis=op.attrs["axis"])]))
 
 
 def _unpack_infer(inputs, axis):
@@ -258,7 +302,8 @@ register(OpDef("Unpack", infer=_unpack_infer,
                lower=lambda x, axis: tuple(jnp.moveaxis(x, axis, 0)),
                reference=lambda x, axis: tuple(np.moveaxis(x, axis, 0)),
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),), {"axis": a})
-                                           for a in (0, 1)]))
+                                           for a in (0, 1)],
+               grad=lambda op, *grads: [stack(list(grads), axis=op.attrs["axis"])]))
 
 
 # ----- StridedSlice, Gather -----------------------------------------------------
@@ -271,7 +316,8 @@ register(OpDef("StridedSlice",
                    Sample((rand(rng, (4, 5, 3), dtype),), {"index": spec}) for spec in (
                        (("int", 1),),
                        (("slice", 1, None, None), ("newaxis",), ("ellipsis",), ("int", -1)),
-                       (("slice", None, None, -2), ("slice", 1, 4, 2)))]))
+                       (("slice", None, None, -2), ("slice", 1, 4, 2)))],
+               grad=vjp_gradient))
 
 
 def _gather_infer(inputs, axis=0):
@@ -290,7 +336,8 @@ register(OpDef("GatherV2", infer=_gather_infer,
                reference=lambda params, indices, axis=0: np.take(params, indices, axis=axis),
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (5, 3), dtype), np.array([4, 0, 2, 2], np.int32)), {"axis": 0}),
-                   Sample((rand(rng, (2, 5), dtype), np.array([[1], [3]], np.int32)), {"axis": 1})]))
+                   Sample((rand(rng, (2, 5), dtype), np.array([[1], [3]], np.int32)), {"axis": 1})],
+               grad=vjp_gradient))
 
 
 # ----- public functions -------------------------------------------------------------
@@ -410,3 +457,52 @@ def gather(params: Any, indices: Any, axis: int = 0, name: Optional[str] = None)
     """
     params = to_tensor(params)
     return apply("GatherV2", [params, to_tensor(indices)], {"axis": int(axis)}, name=name)
+
+
+# ----- broadcasting and its transpose (the gradient driver un-broadcasts with SumToShape) ----
+def _to_shape_infer(inputs):
+    x, shape = inputs
+    check_dtype(shape, "int")
+    return [(static_shape(shape), x.dtype)]
+
+
+def _broadcast_to_lower(x, shape):
+    return jnp.broadcast_to(x, static_ints(shape, "BroadcastTo's shape"))
+
+
+def _sum_to_shape_lower(x, shape):
+    return _sum_to_shape_reference(x, static_ints(shape, "SumToShape's shape"), jnp)
+
+
+def _sum_to_shape_reference(x, shape, xp=np):
+    """Sums the axes along which ``shape`` was broadcast to ``x.shape`` (numpy rules)."""
+    shape = tuple(int(d) for d in np.reshape(shape, -1))
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
+                                      if d == 1 and x.shape[lead + i] != 1)
+    summed = xp.sum(x, axis=axes, keepdims=True).astype(x.dtype) if axes else x
+    return xp.reshape(summed, shape)
+
+
+register(OpDef("BroadcastTo", infer=_to_shape_infer, lower=_broadcast_to_lower,
+               reference=lambda x, shape: np.broadcast_to(x, tuple(shape)).copy(),
+               samples=lambda rng, dtype: [
+                   Sample((rand(rng, (3, 1), dtype), np.array([2, 3, 4], np.int32)), static=(1,)),
+                   Sample((rand(rng, (), dtype), np.array([2], np.int32)), static=(1,))],
+               grad=lambda op, g: [apply("SumToShape", [g, shape_of(op.inputs[0])]), None]))
+register(OpDef("SumToShape", infer=_to_shape_infer, lower=_sum_to_shape_lower,
+               reference=_sum_to_shape_reference,
+               samples=lambda rng, dtype: [
+                   Sample((rand(rng, (2, 3, 4), dtype), np.array([3, 1], np.int32)), static=(1,)),
+                   Sample((rand(rng, (2, 3), dtype), np.array([], np.int32)), static=(1,)),
+                   Sample((rand(rng, (2, 3), dtype), np.array([2, 3], np.int32)), static=(1,))],
+               grad=lambda op, g: [broadcast_to(g, shape_of(op.inputs[0])), None]))
+
+
+def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:  # noqa: A002
+    """Broadcasts ``input`` to ``shape`` with numpy rules.
+
+    Example:
+        >>> gn.broadcast_to(gn.constant([1.0, 2.0]), [3, 2])
+    """
+    return apply("BroadcastTo", [to_tensor(input), shape_tensor(shape)], name=name)

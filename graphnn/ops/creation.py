@@ -13,7 +13,8 @@ from graphnn.framework import dtypes
 from graphnn.framework.shapes import TensorShape, broadcast_shapes, normalize_axis
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, pair, rand, register,
-                                 require, static_ints, static_value, to_tensor)
+                                 require, static_ints, static_shape, static_value,
+                                 to_tensor)
 
 
 # ----- OneHot ----------------------------------------------------------------------
@@ -53,13 +54,26 @@ def _cast_infer(inputs, DstT):  # noqa: N803 (TF's attribute name)
     return [(inputs[0].shape, DstT)]
 
 
+def _cast_grad(op, g):
+    source = op.inputs[0].dtype
+    return [apply("Cast", [g], {"DstT": source}) if source.is_floating and g.dtype.is_floating
+            else None]
+
+
+def _select_grad(op, g):
+    zeros = apply("ZerosLike", [g])
+    condition = op.inputs[0]
+    return [None, apply("Select", [condition, g, zeros]), apply("Select", [condition, zeros, g])]
+
+
 register(OpDef("Cast", infer=_cast_infer,
                lower=lambda x, DstT: x.astype(DstT.as_numpy_dtype),
                reference=lambda x, DstT: x.astype(DstT.as_numpy_dtype),
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (3, 4), dtype),), {"DstT": dtypes.int32}),
                    Sample((rand(rng, (3,), dtypes.int32),), {"DstT": dtypes.as_dtype(dtype)}),
-                   Sample((rand(rng, (3,), dtypes.bool_),), {"DstT": dtypes.as_dtype(dtype)})]))
+                   Sample((rand(rng, (3,), dtypes.bool_),), {"DstT": dtypes.as_dtype(dtype)})],
+               grad=_cast_grad))
 
 
 def _select_infer(inputs):
@@ -75,25 +89,23 @@ def _select_infer(inputs):
 register(OpDef("Select", infer=_select_infer, lower=jnp.where, reference=np.where,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (3, 4), dtypes.bool_), rand(rng, (3, 4), dtype),
-                           rand(rng, (4,), dtype)))]))
+                           rand(rng, (4,), dtype)))],
+               grad=_select_grad))
 
 
 def _fill_infer(inputs):
     dims, value = inputs
     check_dtype(dims, "int")
     require(value.shape.ndims in (0, None), f"the fill value must be a scalar, got {value.shape}")
-    known = static_value(dims)
-    if known is not None:
-        return [(TensorShape([int(d) for d in known]), value.dtype)]
-    rank = dims.shape[0] if dims.shape.ndims == 1 else None
-    return [(TensorShape(None if rank is None else [None] * rank), value.dtype)]
+    return [(static_shape(dims), value.dtype)]
 
 
 register(OpDef("Fill", infer=_fill_infer,
                lower=lambda dims, value: jnp.full(static_ints(dims, "Fill's dims"), value),
                reference=lambda dims, value: np.full(dims, value),
                samples=lambda rng, dtype: [Sample((np.array([2, 3], np.int32),
-                                                   rand(rng, (), dtype)), static=(0,))]))
+                                                   rand(rng, (), dtype)), static=(0,))],
+               grad=lambda op, g: [None, apply("Sum", [g], {"axis": None, "keepdims": False})]))
 
 
 def _range_infer(inputs):

@@ -15,7 +15,7 @@ from graphnn.framework.slicing import to_python_index
 from graphnn.framework.tensor import Tensor, binary_operands
 
 __all__ = ["OpDef", "Sample", "register", "apply", "apply_multi", "to_tensor", "pair",
-           "static_value", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
+           "static_value", "static_shape", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
            "float_sample_shapes", "broadcast_pairs", "static_ints", "shape_tensor"]
 
 
@@ -69,6 +69,25 @@ def static_value(tensor: Tensor) -> Optional[np.ndarray]:
             return np.asarray(parts[0][to_python_index(op.attrs["index"])])
         return parts[0]
     return None
+
+
+def static_shape(shape: Tensor) -> TensorShape:
+    """What is known while building about the shape held in 1-D int tensor ``shape``.
+
+    ``gn.shape(x)`` gives x's static shape (None dims included); a stack of
+    scalars gives one dim each; otherwise only the length may be known.
+    """
+    known = static_value(shape)
+    if known is not None:
+        return TensorShape([int(d) for d in np.reshape(known, -1)])
+    op = shape.op
+    if op.type == "Shape":
+        return op.inputs[0].shape
+    if op.type == "Pack" and op.attrs["axis"] == 0:
+        parts = [static_value(t) for t in op.inputs]
+        return TensorShape([None if p is None else int(p) for p in parts])
+    rank = shape.shape[0] if shape.shape.ndims == 1 else None
+    return TensorShape(None if rank is None else [None] * rank)
 
 
 def require(condition: bool, message: str, error: type = ShapeError) -> None:

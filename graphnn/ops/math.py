@@ -13,9 +13,12 @@ from graphnn.errors import DTypeError, ShapeError
 from graphnn.framework import dtypes
 from graphnn.framework.shapes import TensorShape, broadcast_shapes
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.array import broadcast_to, expand_dims
+from graphnn.ops.creation import ones_like, shape, where, zeros_like
 from graphnn.ops.declare import (OpDef, Sample, apply, broadcast_infer, broadcast_pairs,
                                  check_dtype, float_sample_shapes, pair, positive, rand,
                                  register, require, same_as_input, to_tensor)
+from graphnn.ops.vjp import vjp_gradient
 
 
 def _sigmoid_np(x):
@@ -36,29 +39,42 @@ def _unary_samples(domain: str, kind: str) -> Callable:
     return samples
 
 
-def _declare_unary(op_type: str, jax_fn: Callable, numpy_fn: Callable, kind: str = "float",
-                   domain: str = "any") -> None:
+def _declare_unary(op_type: str, jax_fn: Callable, numpy_fn: Callable, grad: Optional[Callable],
+                   kind: str = "float", domain: str = "any") -> None:
     def reference(x):
         return np.asarray(numpy_fn(x)).astype(x.dtype)
 
     register(OpDef(op_type, infer=same_as_input(kind), lower=jax_fn, reference=reference,
-                   samples=_unary_samples(domain, kind)))
+                   samples=_unary_samples(domain, kind), grad=grad,
+                   differentiable=grad is not None))
 
 
-_declare_unary("Neg", jnp.negative, np.negative, "numeric")
-_declare_unary("Abs", jnp.abs, np.abs, "numeric")
-_declare_unary("Sign", jnp.sign, np.sign, "numeric")
-_declare_unary("Square", jnp.square, np.square, "numeric")
-_declare_unary("Exp", jnp.exp, np.exp)
-_declare_unary("Log", jnp.log, np.log, domain="positive")
-_declare_unary("Log1p", jnp.log1p, np.log1p, domain="log1p")
-_declare_unary("Sqrt", jnp.sqrt, np.sqrt, domain="positive")
-_declare_unary("Rsqrt", jax.lax.rsqrt, lambda x: 1.0 / np.sqrt(x), domain="positive")
-_declare_unary("Sin", jnp.sin, np.sin)
-_declare_unary("Cos", jnp.cos, np.cos)
-_declare_unary("Tanh", jnp.tanh, np.tanh)
-_declare_unary("Sigmoid", jax.nn.sigmoid, _sigmoid_np)
-_declare_unary("LogicalNot", jnp.logical_not, np.logical_not, "bool")
+# Gradient rules: ``rule(op, grad) -> [input gradients]``; x is the input, y the output.
+def _x(op):
+    return op.inputs[0]
+
+
+def _y(op):
+    return op.outputs[0]
+
+
+_declare_unary("Neg", jnp.negative, np.negative, lambda op, g: [-g], "numeric")
+_declare_unary("Abs", jnp.abs, np.abs, lambda op, g: [g * sign(_x(op))], "numeric")
+_declare_unary("Sign", jnp.sign, np.sign, lambda op, g: [zeros_like(_x(op))], "numeric")
+_declare_unary("Square", jnp.square, np.square, lambda op, g: [g * (2.0 * _x(op))], "numeric")
+_declare_unary("Exp", jnp.exp, np.exp, lambda op, g: [g * _y(op)])
+_declare_unary("Log", jnp.log, np.log, lambda op, g: [g / _x(op)], domain="positive")
+_declare_unary("Log1p", jnp.log1p, np.log1p, lambda op, g: [g / (1.0 + _x(op))], domain="log1p")
+# As TF: 0.5 * g / sqrt(x), which is inf (or nan for g = 0) at x = 0.
+_declare_unary("Sqrt", jnp.sqrt, np.sqrt, lambda op, g: [(g * 0.5) / _y(op)], domain="positive")
+_declare_unary("Rsqrt", jax.lax.rsqrt, lambda x: 1.0 / np.sqrt(x),
+               lambda op, g: [g * (-0.5 * _y(op) * _y(op) * _y(op))], domain="positive")
+_declare_unary("Sin", jnp.sin, np.sin, lambda op, g: [g * cos(_x(op))])
+_declare_unary("Cos", jnp.cos, np.cos, lambda op, g: [-(g * sin(_x(op)))])
+_declare_unary("Tanh", jnp.tanh, np.tanh, lambda op, g: [g * (1.0 - _y(op) * _y(op))])
+_declare_unary("Sigmoid", jax.nn.sigmoid, _sigmoid_np,
+               lambda op, g: [g * (_y(op) * (1.0 - _y(op)))])
+_declare_unary("LogicalNot", jnp.logical_not, np.logical_not, None, "bool")
 
 
 # ----- binary element-wise ops ------------------------------------------------
@@ -79,33 +95,53 @@ def _binary_samples(kind: str, right: str = "any", with_ints: bool = True) -> Ca
     return samples
 
 
-def _declare_binary(op_type: str, jax_fn: Callable, numpy_fn: Callable, kind: str = "numeric",
-                    right: str = "any", out_bool: bool = False, with_ints: bool = True) -> None:
+def _declare_binary(op_type: str, jax_fn: Callable, numpy_fn: Callable, grad: Optional[Callable],
+                    kind: str = "numeric", right: str = "any", out_bool: bool = False,
+                    with_ints: bool = True) -> None:
     def reference(x, y):
         result = np.asarray(numpy_fn(x, y))
         return result if out_bool else result.astype(x.dtype)
 
     register(OpDef(op_type, infer=broadcast_infer(kind, dtypes.bool_ if out_bool else None),
-                   lower=jax_fn, reference=reference,
+                   lower=jax_fn, reference=reference, grad=grad, differentiable=grad is not None,
                    samples=_binary_samples(kind, right, with_ints and kind != "bool")))
 
 
-_declare_binary("Add", jnp.add, np.add)
-_declare_binary("Sub", jnp.subtract, np.subtract)
-_declare_binary("Mul", jnp.multiply, np.multiply)
-_declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, right="positive")
-_declare_binary("FloorMod", jnp.remainder, np.remainder, right="positive")
-_declare_binary("Pow", jnp.power, np.power, right="positive_both", with_ints=False)
-_declare_binary("Maximum", jnp.maximum, np.maximum)
-_declare_binary("Minimum", jnp.minimum, np.minimum)
-_declare_binary("Less", jnp.less, np.less, out_bool=True)
-_declare_binary("LessEqual", jnp.less_equal, np.less_equal, out_bool=True)
-_declare_binary("Greater", jnp.greater, np.greater, out_bool=True)
-_declare_binary("GreaterEqual", jnp.greater_equal, np.greater_equal, out_bool=True)
-_declare_binary("Equal", jnp.equal, np.equal, kind="any", out_bool=True)
-_declare_binary("NotEqual", jnp.not_equal, np.not_equal, kind="any", out_bool=True)
-_declare_binary("LogicalAnd", jnp.logical_and, np.logical_and, kind="bool", out_bool=True)
-_declare_binary("LogicalOr", jnp.logical_or, np.logical_or, kind="bool", out_bool=True)
+def _pow_grad(op, g):
+    x, y = op.inputs
+    z = op.outputs[0]
+    positive = x > 0
+    # d(x**y)/dy = x**y * log(x), defined as 0 where x <= 0 (as TF).
+    safe_log = log(where(positive, x, ones_like(x)))
+    return [g * y * pow(x, y - 1.0), where(positive, g * z * safe_log, zeros_like(z))]
+
+
+def _select_grad(mask_fn: Callable) -> Callable:
+    def rule(op, g):
+        mask = mask_fn(*op.inputs)
+        zeros = zeros_like(g)
+        return [where(mask, g, zeros), where(mask, zeros, g)]
+    return rule
+
+
+_declare_binary("Add", jnp.add, np.add, lambda op, g: [g, g])
+_declare_binary("Sub", jnp.subtract, np.subtract, lambda op, g: [g, -g])
+_declare_binary("Mul", jnp.multiply, np.multiply,
+                lambda op, g: [g * op.inputs[1], g * op.inputs[0]])
+_declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, None, right="positive")
+_declare_binary("FloorMod", jnp.remainder, np.remainder,
+                lambda op, g: [g, -(g * floordiv(*op.inputs))], right="positive")
+_declare_binary("Pow", jnp.power, np.power, _pow_grad, right="positive_both", with_ints=False)
+_declare_binary("Maximum", jnp.maximum, np.maximum, _select_grad(lambda x, y: x >= y))
+_declare_binary("Minimum", jnp.minimum, np.minimum, _select_grad(lambda x, y: x <= y))
+_declare_binary("Less", jnp.less, np.less, None, out_bool=True)
+_declare_binary("LessEqual", jnp.less_equal, np.less_equal, None, out_bool=True)
+_declare_binary("Greater", jnp.greater, np.greater, None, out_bool=True)
+_declare_binary("GreaterEqual", jnp.greater_equal, np.greater_equal, None, out_bool=True)
+_declare_binary("Equal", jnp.equal, np.equal, None, kind="any", out_bool=True)
+_declare_binary("NotEqual", jnp.not_equal, np.not_equal, None, kind="any", out_bool=True)
+_declare_binary("LogicalAnd", jnp.logical_and, np.logical_and, None, kind="bool", out_bool=True)
+_declare_binary("LogicalOr", jnp.logical_or, np.logical_or, None, kind="bool", out_bool=True)
 
 
 def _true_div_dtype(dtype: dtypes.DType) -> dtypes.DType:
@@ -132,8 +168,14 @@ def _real_div_reference(x, y):
     return np.true_divide(x.astype(out), y.astype(out))
 
 
+def _real_div_grad(op, g):
+    x, y = op.inputs
+    return [g / y, -(g * x) / (y * y)]
+
+
 register(OpDef("RealDiv", infer=_real_div_infer, lower=_real_div_lower,
-               reference=_real_div_reference, samples=_binary_samples("numeric", "positive")))
+               reference=_real_div_reference, samples=_binary_samples("numeric", "positive"),
+               grad=_real_div_grad))
 
 
 # ----- AddN ---------------------------------------------------------------------
@@ -162,7 +204,7 @@ def _add_n_samples(rng, dtype):
 
 register(OpDef("AddN", infer=_add_n_infer, lower=_add_n_lower,
                reference=lambda *xs: np.sum(np.stack(xs), axis=0).astype(xs[0].dtype),
-               samples=_add_n_samples))
+               samples=_add_n_samples, grad=lambda op, g: [g] * len(op.inputs)))
 
 
 # ----- MatMul ---------------------------------------------------------------------
@@ -209,8 +251,21 @@ def _matmul_samples(rng, dtype):
             Sample((rand(rng, (2, 3, 4), dtype), rand(rng, (2, 4, 5), dtype)))]
 
 
+def _matmul_grad(op, g):
+    a, b = op.inputs
+    ta, tb = op.attrs.get("transpose_a", False), op.attrs.get("transpose_b", False)
+    if not ta and not tb:
+        return [matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)]
+    if not ta and tb:
+        return [matmul(g, b), matmul(g, a, transpose_a=True)]
+    if ta and not tb:
+        return [matmul(b, g, transpose_b=True), matmul(a, g)]
+    return [matmul(b, g, transpose_a=True, transpose_b=True),
+            matmul(g, a, transpose_a=True, transpose_b=True)]
+
+
 register(OpDef("MatMul", infer=_matmul_infer, lower=_matmul_lower, reference=_matmul_reference,
-               samples=_matmul_samples))
+               samples=_matmul_samples, grad=_matmul_grad))
 
 
 # ----- Einsum ---------------------------------------------------------------------
@@ -258,10 +313,33 @@ def _einsum_samples(rng, dtype):
             Sample((rand(rng, (2, 3, 4), dtype), rand(rng, (4,), dtype)), {"equation": "bij,j"})]
 
 
+def _einsum_grad(op, g):
+    """Each operand's gradient is an einsum of g with the other operands; letters summed
+    away in that operand alone are broadcast back."""
+    terms, out = _parse_einsum(op.attrs["equation"], len(op.inputs))
+    if "." in op.attrs["equation"] or any(len(set(t)) != len(t) for t in terms + [out]):
+        return vjp_gradient(op, g)
+    grads = []
+    for i, (term, x) in enumerate(zip(terms, op.inputs)):
+        others = [t for j, t in enumerate(terms) if j != i]
+        available = set(out).union(*others)
+        kept = "".join(c for c in term if c in available)
+        equation = ",".join([out] + others) + "->" + kept
+        grad = apply("Einsum", [g] + [t for j, t in enumerate(op.inputs) if j != i],
+                     {"equation": equation})
+        if kept != term:
+            for axis, letter in enumerate(term):
+                if letter not in available:
+                    grad = expand_dims(grad, axis)
+            grad = broadcast_to(grad, shape(x))
+        grads.append(grad)
+    return grads
+
+
 register(OpDef("Einsum", infer=_einsum_infer,
                lower=lambda *xs, equation: jnp.einsum(equation, *xs),
                reference=lambda *xs, equation: np.einsum(equation, *xs),
-               samples=_einsum_samples))
+               samples=_einsum_samples, grad=_einsum_grad))
 
 
 # ----- public functions -------------------------------------------------------------

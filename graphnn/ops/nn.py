@@ -19,6 +19,7 @@ from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, float_sample_shapes, pair,
                                  rand, register, require, same_as_input, to_tensor)
 from graphnn.ops.random import random_uniform
+from graphnn.ops.vjp import vjp_gradient
 
 
 def _np_log_softmax(x, axis=-1):
@@ -30,19 +31,30 @@ def _activation_samples(rng, dtype):
     return [Sample((rand(rng, s, dtype),)) for s in float_sample_shapes]
 
 
-def _declare_activation(op_type: str, jax_fn: Callable, numpy_fn: Callable) -> None:
+def _declare_activation(op_type: str, jax_fn: Callable, numpy_fn: Callable,
+                        grad: Callable) -> None:
     register(OpDef(op_type, infer=same_as_input("float"), lower=jax_fn,
                    reference=lambda x, **attrs: np.asarray(numpy_fn(x, **attrs)).astype(x.dtype),
-                   samples=_activation_samples))
+                   samples=_activation_samples, grad=grad))
 
 
-_declare_activation("Relu", jax.nn.relu, lambda x: np.maximum(x, 0))
-_declare_activation("Elu", jax.nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))))
-_declare_activation("Softplus", jax.nn.softplus, lambda x: np.logaddexp(x, 0))
+def _positive_part(op, g, otherwise):
+    """g where the input is > 0, ``otherwise`` elsewhere."""
+    return [apply("Select", [apply("Greater", [op.inputs[0], apply("ZerosLike", [op.inputs[0]])]),
+                             g, otherwise])]
+
+
+_declare_activation("Relu", jax.nn.relu, lambda x: np.maximum(x, 0),
+                    lambda op, g: _positive_part(op, g, apply("ZerosLike", [g])))
+_declare_activation("Elu", jax.nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+                    lambda op, g: _positive_part(op, g, g * (op.outputs[0] + 1.0)))
+_declare_activation("Softplus", jax.nn.softplus, lambda x: np.logaddexp(x, 0),
+                    lambda op, g: [g * apply("Sigmoid", [op.inputs[0]])])
 
 register(OpDef("LeakyRelu", infer=same_as_input("float"),
                lower=lambda x, alpha: jnp.where(x > 0, x, x * alpha),
                reference=lambda x, alpha: np.where(x > 0, x, x * alpha).astype(x.dtype),
+               grad=lambda op, g: _positive_part(op, g, g * op.attrs["alpha"]),
                samples=lambda rng, dtype: [Sample((rand(rng, (3, 4), dtype),), {"alpha": 0.2})]))
 
 
@@ -59,14 +71,30 @@ def _softmax_samples(rng, dtype):
             Sample((rand(rng, (2, 3, 4), dtype),), {"axis": 1})]
 
 
+def _softmax_grad(op, g):
+    y, axis = op.outputs[0], op.attrs.get("axis", -1)
+    inner = apply("Sum", [g * y], {"axis": _axis_tuple(y, axis), "keepdims": True})
+    return [y * (g - inner)]
+
+
+def _log_softmax_grad(op, g):
+    y, axis = op.outputs[0], op.attrs.get("axis", -1)
+    total = apply("Sum", [g], {"axis": _axis_tuple(y, axis), "keepdims": True})
+    return [g - apply("Exp", [y]) * total]
+
+
+def _axis_tuple(x: Tensor, axis: int) -> tuple:
+    return (axis % x.shape.ndims,) if x.shape.ndims is not None else (axis,)
+
+
 register(OpDef("Softmax", infer=_softmax_infer,
                lower=lambda x, axis=-1: jax.nn.softmax(x, axis=axis),
                reference=lambda x, axis=-1: np.exp(_np_log_softmax(x, axis)).astype(x.dtype),
-               samples=_softmax_samples))
+               samples=_softmax_samples, grad=_softmax_grad))
 register(OpDef("LogSoftmax", infer=_softmax_infer,
                lower=lambda x, axis=-1: jax.nn.log_softmax(x, axis=axis),
                reference=lambda x, axis=-1: _np_log_softmax(x, axis).astype(x.dtype),
-               samples=_softmax_samples))
+               samples=_softmax_samples, grad=_log_softmax_grad))
 
 
 # ----- fused cross-entropies ------------------------------------------------------------
@@ -91,9 +119,16 @@ def _xent_samples(rng, dtype):
     return [Sample((labels, rand(rng, (4, 5), dtype, -4, 4)))]
 
 
+def _xent_grad(op, g):
+    labels, logits = op.inputs
+    g = apply("ExpandDims", [g], {"axis": -1})
+    log_probs = apply("LogSoftmax", [logits], {"axis": -1})
+    return [-(g * log_probs), g * (apply("Exp", [log_probs]) - labels)]
+
+
 register(OpDef("SoftmaxCrossEntropyWithLogits", infer=_xent_infer, lower=_xent_lower,
                reference=lambda labels, logits: -np.sum(labels * _np_log_softmax(logits), -1),
-               samples=_xent_samples))
+               samples=_xent_samples, grad=_xent_grad))
 
 
 def _sparse_xent_infer(inputs):
@@ -118,8 +153,19 @@ def _sparse_xent_reference(labels, logits):
     return -np.take_along_axis(log_probs, labels[..., None].astype(np.int64), -1)[..., 0]
 
 
+def _sparse_xent_grad(op, g):
+    labels, logits = op.inputs
+    depth = logits.shape[-1] if logits.shape.ndims is not None else None
+    if depth is None:
+        return vjp_gradient(op, g)
+    one_hot = apply("OneHot", [labels], {"depth": depth, "on_value": 1.0, "off_value": 0.0,
+                                         "axis": -1, "dtype": logits.dtype})
+    g = apply("ExpandDims", [g], {"axis": -1})
+    return [None, g * (apply("Softmax", [logits], {"axis": -1}) - one_hot)]
+
+
 register(OpDef("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer,
-               lower=_sparse_xent_lower, reference=_sparse_xent_reference,
+               lower=_sparse_xent_lower, reference=_sparse_xent_reference, grad=_sparse_xent_grad,
                samples=lambda rng, dtype: [
                    Sample((np.array([0, 4, 2, 1], np.int32), rand(rng, (4, 5), dtype, -4, 4))),
                    Sample((np.array([3, 0], np.int64), rand(rng, (2, 4), dtype)))]))
@@ -217,7 +263,7 @@ def _conv_samples(rng, dtype):
 
 
 register(OpDef("Conv2D", infer=_conv_infer, lower=_conv_lower, reference=_conv_reference,
-               samples=_conv_samples))
+               samples=_conv_samples, grad=vjp_gradient))
 
 
 def _pool_infer(inputs, ksize, strides, padding, data_format):
@@ -283,9 +329,9 @@ def _pool_samples(rng, dtype):
 
 
 register(OpDef("MaxPool", infer=_pool_infer, lower=_max_pool_lower,
-               reference=_pool_reference(np.nanmax), samples=_pool_samples))
+               reference=_pool_reference(np.nanmax), samples=_pool_samples, grad=vjp_gradient))
 register(OpDef("AvgPool", infer=_pool_infer, lower=_avg_pool_lower,
-               reference=_pool_reference(np.nanmean), samples=_pool_samples))
+               reference=_pool_reference(np.nanmean), samples=_pool_samples, grad=vjp_gradient))
 
 
 # ----- public functions -------------------------------------------------------------

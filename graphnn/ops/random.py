@@ -10,20 +10,15 @@ import jax.numpy as jnp
 
 from graphnn.framework import dtypes
 from graphnn.framework.graph import get_default_graph
-from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, apply, check_dtype, register, shape_tensor, static_ints,
-                                 static_value, to_tensor)
+                                 static_shape, to_tensor)
 
 
 def _random_infer(inputs, dtype, seed=None):
     shape = inputs[0]
     check_dtype(shape, "int")
-    known = static_value(shape)
-    if known is not None:
-        return [(TensorShape([int(d) for d in known.reshape(-1)]), dtype)]
-    rank = shape.shape[0] if shape.shape.ndims == 1 else None
-    return [(TensorShape(None if rank is None else [None] * rank), dtype)]
+    return [(static_shape(shape), dtype)]
 
 
 def _int_uniform_infer(inputs, dtype, seed=None):

@@ -49,8 +49,63 @@ def _reduce_samples(kind: str) -> Callable:
     return samples
 
 
+def _reduced_axes(op) -> tuple:
+    axis = op.attrs.get("axis")
+    rank = op.inputs[0].shape.ndims
+    if axis is None:
+        if rank is None:
+            raise ValueError(f"the gradient of {op.describe()} needs its input's rank")
+        return tuple(range(rank))
+    return tuple(sorted(a % rank for a in axis)) if rank is not None else tuple(axis)
+
+
+def _keep_reduced_dims(op, value: Tensor) -> Tensor:
+    """``value`` (shaped like the reduction's output) with the reduced axes put back as 1s."""
+    if op.attrs.get("keepdims"):
+        return value
+    for axis in _reduced_axes(op):
+        value = apply("ExpandDims", [value], {"axis": axis})
+    return value
+
+
+def _back_to_input(op, value: Tensor) -> Tensor:
+    return apply("BroadcastTo", [_keep_reduced_dims(op, value),
+                                 apply("Shape", [op.inputs[0]], {"out_type": dtypes.int32})])
+
+
+def _sum_grad(op, g):
+    return [_back_to_input(op, g)]
+
+
+def _extremum_grad(op, g):
+    """Shared equally between the elements that attain the max (or min), as TF."""
+    x = op.inputs[0]
+    hit = apply("Cast", [apply("Equal", [x, _back_to_input(op, op.outputs[0])])], {"DstT": x.dtype})
+    count = apply("Sum", [hit], {"axis": _reduced_axes(op), "keepdims": True})
+    return [apply("RealDiv", [apply("Mul", [_back_to_input(op, g), hit]), count])]
+
+
+def _prod_grad(op, g):
+    """Product of the other elements, exact with zeros: y / x without zeros; with one zero
+    the product of the rest at that zero and 0 elsewhere; with two or more, 0."""
+    x = op.inputs[0]
+    is_zero = apply("Equal", [x, apply("ZerosLike", [x])])
+    safe_x = apply("Select", [is_zero, apply("OnesLike", [x]), x])
+    axes = {"axis": _reduced_axes(op), "keepdims": True}
+    product_nonzero = apply("BroadcastTo", [apply("Prod", [safe_x], axes),
+                                            apply("Shape", [x], {"out_type": dtypes.int32})])
+    zeros = apply("BroadcastTo", [apply("Sum", [apply("Cast", [is_zero], {"DstT": x.dtype})], axes),
+                                  apply("Shape", [x], {"out_type": dtypes.int32})])
+    no_zero = apply("Equal", [zeros, apply("ZerosLike", [zeros])])
+    one_zero = apply("Equal", [zeros, apply("OnesLike", [zeros])])
+    others = apply("Select", [no_zero, apply("RealDiv", [product_nonzero, safe_x]),
+                              apply("Select", [apply("LogicalAnd", [one_zero, is_zero]),
+                                               product_nonzero, apply("ZerosLike", [x])])])
+    return [apply("Mul", [_back_to_input(op, g), others])]
+
+
 def _declare_reduction(op_type: str, jax_fn: Callable, numpy_fn: Callable,
-                       kind: str = "numeric") -> None:
+                       grad: Optional[Callable], kind: str = "numeric") -> None:
     def lower(x, axis=None, keepdims=False):
         return jax_fn(x, axis=axis, keepdims=keepdims).astype(x.dtype)
 
@@ -58,15 +113,15 @@ def _declare_reduction(op_type: str, jax_fn: Callable, numpy_fn: Callable,
         return np.asarray(numpy_fn(x, axis=axis, keepdims=keepdims)).astype(x.dtype)
 
     register(OpDef(op_type, infer=_reduce_infer(kind), lower=lower, reference=reference,
-                   samples=_reduce_samples(kind)))
+                   samples=_reduce_samples(kind), grad=grad, differentiable=grad is not None))
 
 
-_declare_reduction("Sum", jnp.sum, np.sum)
-_declare_reduction("Prod", jnp.prod, np.prod)
-_declare_reduction("Max", jnp.max, np.max)
-_declare_reduction("Min", jnp.min, np.min)
-_declare_reduction("All", jnp.all, np.all, "bool")
-_declare_reduction("Any", jnp.any, np.any, "bool")
+_declare_reduction("Sum", jnp.sum, np.sum, _sum_grad)
+_declare_reduction("Prod", jnp.prod, np.prod, _prod_grad)
+_declare_reduction("Max", jnp.max, np.max, _extremum_grad)
+_declare_reduction("Min", jnp.min, np.min, _extremum_grad)
+_declare_reduction("All", jnp.all, np.all, None, "bool")
+_declare_reduction("Any", jnp.any, np.any, None, "bool")
 
 
 def _arg_infer(inputs, axis: int, output_type: dtypes.DType = dtypes.int64):

@@ -38,6 +38,7 @@ def _placeholder_with_default_infer(inputs, shape):
 
 register(OpDef("PlaceholderWithDefault", infer=_placeholder_with_default_infer,
                lower=lambda default, shape: default, reference=lambda default, shape: default,
+               grad=lambda op, g: [g],
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),),
                                                   {"shape": TensorShape([None, 3])})]))
 
@@ -63,7 +64,7 @@ for _op_type, _update in (("Assign", lambda current, value: value),
                    differentiable=False))
 
 register(OpDef("Identity", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
-               lower=lambda x: x, reference=lambda x: x,
+               lower=lambda x: x, reference=lambda x: x, grad=lambda op, g: [g],
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
 register(OpDef("StopGradient", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
                lower=jax.lax.stop_gradient, reference=lambda x: x, differentiable=False,

@@ -1,0 +1,178 @@
+"""Reverse-mode symbolic differentiation: adds gradient nodes to the user's graph.
+
+One backward sweep over the ops between ``xs`` and ``ys`` (linear in their
+number). The bookkeeping lives here, never in the rules: pruning to the path,
+stopping at ``stop_gradient``/``stop_gradients``, un-broadcasting each gradient
+to its input's shape, and summing the contributions of fan-out with one AddN.
+Each rule, declared with its op, builds graphnn ops, so gradients can be
+fetched, drawn, optimized and differentiated again.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional, Sequence
+
+from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
+from graphnn.framework.tensor import Tensor
+from graphnn.ops.array import reshape
+from graphnn.ops.creation import shape as shape_of
+from graphnn.ops.creation import zeros_like
+from graphnn.ops.declare import apply
+from graphnn.ops.math import add_n
+
+_UNCONNECTED = ("none", "zero")
+
+
+def _as_list(values: Any) -> list:
+    if isinstance(values, (list, tuple)):
+        return list(values)
+    return [values]
+
+
+def _forward_reachable(graph: Graph, xs: Iterable[Tensor]) -> set:
+    """Ops that consume, directly or not, one of ``xs`` (through floating-point tensors)."""
+    reached: set = set()
+    stack = [t for t in xs if t.dtype.is_floating]
+    while stack:
+        tensor = stack.pop()
+        for op in graph.consumers_of(tensor):
+            if op not in reached:
+                reached.add(op)
+                stack.extend(t for t in op.outputs if t.dtype.is_floating)
+    return reached
+
+
+def _between(ys: Sequence[Tensor], reachable: set) -> list[Operation]:
+    """Ops on a path from xs to ys, latest first (reverse creation order is topological)."""
+    between: set = set()
+    stack = [y.op for y in ys if y.op in reachable]
+    while stack:
+        op = stack.pop()
+        if op in between:
+            continue
+        between.add(op)
+        stack.extend(t.op for t in op.inputs if t.op in reachable and t.op not in between)
+    return sorted(between, key=lambda op: op._id, reverse=True)
+
+
+def _unbroadcast(grad: Tensor, x: Tensor) -> Tensor:
+    """Sums ``grad`` back to ``x``'s shape where the forward op broadcast ``x``."""
+    if x.shape.ndims is not None and grad.shape == x.shape:
+        return grad
+    return apply("SumToShape", [grad, shape_of(x)])
+
+
+def _aggregate(grads: list) -> Optional[Tensor]:
+    if not grads:
+        return None
+    return grads[0] if len(grads) == 1 else add_n(grads)
+
+
+def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
+              stop_gradients: Any = None, unconnected_gradients: str = "none") -> list:
+    """Symbolic gradients of ``sum(ys)`` with respect to each of ``xs``.
+
+    Args:
+        ys: a Tensor or list of Tensors to differentiate (their sum).
+        xs: a Tensor/Variable or list of them.
+        grad_ys: initial gradients of ``ys`` (ones by default).
+        stop_gradients: tensors treated as constants.
+        unconnected_gradients: "none" gives None for an x with no path to ys,
+            "zero" gives zeros of x's shape.
+
+    Returns:
+        One gradient Tensor (or None) per x, built as nodes of the graph under
+        a ``gradients`` name scope.
+
+    Example:
+        >>> dW, db = gn.gradients(loss, [W, b])
+    """
+    if unconnected_gradients not in _UNCONNECTED:
+        raise ValueError(f"unconnected_gradients must be one of {_UNCONNECTED}, "
+                         f"got {unconnected_gradients!r}")
+    ys, xs = _as_list(ys), _as_list(xs)
+    graph = graph_of(ys + xs)
+    for t in ys + xs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"gradients() takes Tensors and Variables, got {t!r}")
+    grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"grad_ys has {len(grad_ys)} entries for {len(ys)} ys")
+    stop = set(_as_list(stop_gradients)) if stop_gradients is not None else set()
+    x_set = set(xs)
+
+    with graph.name_scope(name) as root:
+        pending: dict[Tensor, list] = {}
+        for y, grad_y in zip(ys, grad_ys):
+            if not y.dtype.is_floating:
+                continue
+            if grad_y is None:
+                grad_y = apply("OnesLike", [y], name=f"grad_ys_{ys.index(y)}")
+            else:
+                grad_y = convert_to_tensor(grad_y, dtype=y.dtype, graph=graph)
+            pending.setdefault(y, []).append(grad_y)
+
+        results: dict[Tensor, Optional[Tensor]] = {}
+        for op in _between(ys, _forward_reachable(graph, xs)):
+            out_grads = []
+            for tensor in op.outputs:
+                with graph.name_scope(f"{root}{op.name}_grad/"):
+                    total = _aggregate(pending.pop(tensor, []))
+                if tensor in x_set:
+                    results[tensor] = total
+                out_grads.append(total)
+            if all(g is None for g in out_grads) or all(t in stop for t in op.outputs):
+                continue
+            _backprop_op(graph, op, out_grads, root, pending)
+
+    with graph.name_scope(root):
+        answers = []
+        for x in xs:
+            grad = results[x] if x in results else _aggregate(pending.get(x, []))
+            if grad is None and unconnected_gradients == "zero":
+                grad = zeros_like(x)
+            answers.append(grad if x.dtype.is_floating else None)
+    return answers
+
+
+def _backprop_op(graph: Graph, op: Operation, out_grads: list, root: str,
+                 pending: dict) -> None:
+    opdef = op.op_def
+    if not opdef.differentiable:
+        return
+    if opdef.grad is None:
+        raise LookupError(f"No gradient defined for op type '{op.type}': {op.describe()}")
+    with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
+        if len(op.outputs) > 1:
+            out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
+        in_grads = opdef.grad(op, *out_grads)
+        if len(in_grads) != len(op.inputs):
+            raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
+                                 f"{len(in_grads)} gradients for {len(op.inputs)} inputs")
+        for tensor, grad in zip(op.inputs, in_grads):
+            if grad is None or not tensor.dtype.is_floating:
+                continue
+            pending.setdefault(tensor, []).append(_unbroadcast(grad, tensor))
+
+
+def hessians(ys: Any, xs: Any, name: str = "hessians") -> list:
+    """Second derivatives of ``sum(ys)``: for each x, a tensor of shape ``x.shape + x.shape``.
+
+    Built as gradients of gradients, one per element of x (x needs a static shape).
+
+    Example:
+        >>> H, = gn.hessians(loss, [w])
+    """
+    xs = _as_list(xs)
+    answers = []
+    for x in xs:
+        if not x.shape.is_fully_defined():
+            raise ValueError(f"hessians needs '{x.name}' to have a fully defined shape, "
+                             f"got {x.shape}")
+        with x.graph.name_scope(name):
+            grad, = gradients(ys, x, unconnected_gradients="zero")
+            flat = reshape(grad, [-1])
+            size = x.shape.num_elements()
+            rows = [gradients(flat[i], x, unconnected_gradients="zero")[0] for i in range(size)]
+            answers.append(reshape(apply("Pack", rows, {"axis": 0}),
+                                   x.shape.as_list() + x.shape.as_list()))
+    return answers
