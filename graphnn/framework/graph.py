@@ -239,8 +239,10 @@ class Graph:
         except (ValueError, TypeError, IndexError) as error:
             shapes = ", ".join(str(t.shape) for t in inputs)
             kind = DTypeError if isinstance(error, TypeError) else ShapeError
+            context = (f", in the gradient of {self._gradient_of_stack[-1].describe()}"
+                       if self._gradient_of_stack else "")
             raise kind(f"{error} for '{full_name}' (op: {op_type}) with input shapes: [{shapes}]; "
-                       f"created at {location[0]}:{location[1]}") from None
+                       f"created at {location[0]}:{location[1]}{context}") from None
         controls = [c for group in self._control_stack for c in group] + list(control_inputs)
         op = Operation(self, op_type, full_name, inputs, tuple(dict.fromkeys(controls)), attrs,
                        location, len(self._ops),
@@ -319,6 +321,28 @@ class Graph:
 
     def clear_collection(self, name: str) -> None:
         self._collections.pop(name, None)
+
+    # ----- editing (for the compiler's private copies; user graphs are never edited) ----
+    def replace_uses(self, old: Tensor, new: Tensor) -> int:
+        """Makes every consumer of ``old`` read ``new`` instead; returns how many inputs changed."""
+        changed = 0
+        for op in self._consumers.pop(old, []):
+            op.inputs = tuple(new if t is old else t for t in op.inputs)
+            self._consumers.setdefault(new, []).append(op)
+            changed += 1
+        return changed
+
+    def remove_ops(self, ops: Iterable[Operation]) -> None:
+        """Deletes ops that nothing uses any more (their names stay taken)."""
+        doomed = set(ops)
+        for op in doomed:
+            del self._ops[op.name]
+            for tensor in op.inputs:
+                users = self._consumers.get(tensor)
+                if users is not None:
+                    users[:] = [u for u in users if u is not op]
+            for tensor in op.outputs:
+                self._consumers.pop(tensor, None)
 
     def as_text(self) -> str:
         """One line per op: ``name = Type(inputs) -> shapes`` for terminals and tests."""
