@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections.abc
+import time
 import warnings
 from typing import Any, Callable, Optional, Sequence
 
@@ -9,7 +10,10 @@ import jax
 import numpy as np
 
 from graphnn.compiler.lowering import Executable, op_seed, random_base_seed
+from graphnn.compiler.passes import PassRecord, run_pipeline
 from graphnn.compiler.plan import make_plan
+from graphnn.compiler.report import CompileReport
+from graphnn.compiler.subgraph import copy_for_run
 from graphnn.errors import InvalidArgumentError
 from graphnn.framework import session_stack
 from graphnn.framework.graph import Graph, Operation, get_default_graph
@@ -20,6 +24,9 @@ from graphnn.ops.state import VARIABLE_OP
 warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
 
 _DEVICE_KINDS = ("cpu", "gpu", "tpu")
+# More compilations than this for one set of fetches, because fed shapes keep changing,
+# earn a warning naming the placeholders whose shape changed.
+RECOMPILE_WARNING_THRESHOLD = 3
 _NO_COUNTERS = np.zeros((0,), np.uint32)
 
 
@@ -111,6 +118,23 @@ def _convert_feed(tensor: Tensor, value: Any) -> np.ndarray:
     return array
 
 
+def _convert_feed_sequence(tensor: Tensor, value: np.ndarray) -> np.ndarray:
+    """A run_loop feed: a step axis followed by a value the placeholder accepts."""
+    dtype = tensor.dtype.as_numpy_dtype
+    try:
+        array = value if value.dtype == dtype else np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise InvalidArgumentError(
+            f"Cannot convert the value fed for Tensor '{tensor.name}' to its dtype "
+            f"{tensor.dtype.name}: {error} (op created at {tensor.op.where})", tensor.op) from None
+    if not _shape_accepts(tensor.shape.dims, array.shape[1:]):
+        raise InvalidArgumentError(
+            f"Cannot feed value of shape {tuple(array.shape[1:])} (each of {array.shape[0]} "
+            f"steps) for Tensor '{tensor.name}', which has shape {tensor.shape} (op created at "
+            f"{tensor.op.where})", tensor.op)
+    return array
+
+
 def _shape_accepts(dims: Optional[tuple], shape: tuple) -> bool:
     if dims is None:
         return True
@@ -133,13 +157,17 @@ class Session:
         array([3., 5.], dtype=float32)
     """
 
-    def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None):
+    def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
+                 optimize: bool = True):
         self.graph = graph if graph is not None else get_default_graph()
         self.device = device
+        self.optimize = optimize
         self._device = _select_device(device)
         self._store: dict[Operation, Any] = {}
         self._cache: dict[tuple, Executable] = {}
+        self._reports: dict[Executable, tuple] = {}
         self._plans: dict[tuple, Any] = {}
+        self._signatures: dict[tuple, list] = {}
         self._counters: dict[Operation, int] = {}
         self._base_seed = random_base_seed(self.graph.seed)
         self._closed = False
@@ -181,6 +209,54 @@ class Session:
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
         executable = self._executable(structure.leaves, feed_tensors, feed_values)
         return structure.rebuild(self._execute(executable, feed_values))
+
+    def run_loop(self, fetches: Any, feed_dict: Optional[dict] = None,
+                 steps: Optional[int] = None) -> Any:
+        """Runs ``fetches`` for N steps inside ONE compiled XLA program (a ``lax.scan``).
+
+        Every fed value has a leading axis of length N: step i is fed slice i. The result
+        equals N calls of ``run`` (variables, optimizer slots and random draws included),
+        with each fetched value stacked on a new axis 0 (fetched Operations give None).
+        ``steps`` is needed when nothing is fed, and must match N otherwise.
+
+        Example:
+            >>> losses = sess.run_loop([train, loss], {x: xs[:200], y: ys[:200]})[1]
+        """
+        self._check_open()
+        structure = _FetchStructure(self.graph, fetches)
+        feed_tensors, feed_values = self._convert_loop_feeds(feed_dict)
+        lengths = {len(v) for v in feed_values}
+        if len(lengths) > 1:
+            raise InvalidArgumentError(f"run_loop: every fed value needs the same leading (step) "
+                                       f"axis; got lengths {sorted(lengths)}")
+        if steps is None:
+            if not lengths:
+                raise ValueError("run_loop needs steps= when nothing is fed")
+            steps = lengths.pop()
+        elif lengths and lengths != {steps}:
+            raise InvalidArgumentError(f"run_loop(steps={steps}): the fed values have "
+                                       f"{lengths.pop()} steps along axis 0")
+        if steps < 1:
+            raise ValueError(f"run_loop needs at least one step, got steps={steps}")
+        executable = self._executable(structure.leaves, feed_tensors, feed_values, steps=int(steps))
+        return structure.rebuild(self._execute(executable, feed_values))
+
+    def _convert_loop_feeds(self, feed_dict: Optional[dict]) -> tuple[list, list]:
+        tensors, values = [], []
+        for key, value in (feed_dict or {}).items():
+            tensor = _as_feed_tensor(self.graph, key)
+            try:
+                array = np.asarray(value)
+            except (TypeError, ValueError) as error:
+                raise InvalidArgumentError(f"Cannot convert the value fed for Tensor "
+                                           f"'{tensor.name}': {error}", tensor.op) from None
+            if array.ndim == 0:
+                raise InvalidArgumentError(
+                    f"run_loop feeds need a leading step axis, but the value fed for Tensor "
+                    f"'{tensor.name}' is a scalar (op created at {tensor.op.where})", tensor.op)
+            tensors.append(tensor)
+            values.append(_convert_feed_sequence(tensor, array))
+        return tensors, values
 
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] = ()) -> Callable:
         """A function of the values of ``feed_list`` that runs ``fetches`` with little overhead.
@@ -240,28 +316,83 @@ class Session:
             values.append(_convert_feed(tensor, value))
         return tensors, values
 
-    def _executable(self, fetches: list, feed_tensors: list, feed_values: list) -> Executable:
-        key = (tuple(fetches), tuple(feed_tensors), tuple(v.shape for v in feed_values))
+    def _executable(self, fetches: list, feed_tensors: list, feed_values: list,
+                    steps: Optional[int] = None) -> Executable:
+        shapes = tuple(v.shape if steps is None else v.shape[1:] for v in feed_values)
+        key = (tuple(fetches), tuple(feed_tensors), shapes, steps)
         executable = self._cache.get(key)
         if executable is None:
-            plan_key = key[:2]
-            plan = self._plans.get(plan_key)
-            if plan is None:
-                plan = self._plans[plan_key] = make_plan(self.graph, fetches, feed_tensors)
-            seeds = {}
-            for op in plan.random_ops:
-                graph_seed, seed = op_seed(op, self.graph.seed)
-                seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
-            executable = self._cache[key] = Executable(plan, seeds, self._device)
+            executable = self._cache[key] = self._compile(fetches, feed_tensors, shapes, steps)
         return executable
+
+    def _compile(self, fetches: list, feed_tensors: list, shapes: tuple,
+                 steps: Optional[int]) -> Executable:
+        plan_key = (tuple(fetches), tuple(feed_tensors))
+        plan = self._plans.get(plan_key)
+        if plan is None:
+            plan = self._plans[plan_key] = make_plan(self.graph, fetches, feed_tensors)
+        start = time.perf_counter()
+        run = copy_for_run(self.graph, plan, list(shapes))
+        records = [PassRecord("prune", self.graph.version, run.graph.version, {},
+                              time.perf_counter() - start)]
+        records += run_pipeline(run, self.optimize)
+        optimized = make_plan(run.graph, run.fetches, run.feeds)
+        seeds = {}
+        for op in optimized.random_ops:
+            graph_seed, seed = op_seed(run.origin[op], self.graph.seed)
+            seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
+        executable = Executable(optimized, seeds, self._device, state_keys=run.origin,
+                                steps=steps)
+        self._reports[executable] = (records, run.graph)
+        self._note_signature(plan_key, feed_tensors, shapes)
+        return executable
+
+    def _note_signature(self, plan_key: tuple, feed_tensors: list, shapes: tuple) -> None:
+        """Counts compilations per fetch set; warns when changing feed shapes keep causing them."""
+        seen = self._signatures.setdefault(plan_key, [])
+        seen.append(shapes)
+        if len(seen) != RECOMPILE_WARNING_THRESHOLD + 1:
+            return
+        changing = [(t, sorted({s[i] for s in seen})) for i, t in enumerate(feed_tensors)
+                    if len({s[i] for s in seen}) > 1]
+        names = ", ".join(f"'{t.op.name}' (shapes {shapes})" for t, shapes in changing)
+        warnings.warn(
+            f"gn.Session compiled the same fetches {len(seen)} times because the shape fed to "
+            f"{names} keeps changing. Each new shape compiles a new XLA program; a smaller last "
+            f"batch is the usual cause: drop it or pad it to the batch size.", stacklevel=4)
+
+    def compile_report(self, fetches: Any, feed_dict: Optional[dict] = None) -> CompileReport:
+        """What the compiler did for ``run(fetches, feed_dict)`` (compiling it if needed).
+
+        Example:
+            >>> report = sess.compile_report(train_op, {x: batch_x, y: batch_y})
+            >>> print(report)          # a table: pass, nodes before -> after, rules fired
+            >>> report.optimized_graph # an ordinary gn.Graph
+        """
+        self._check_open()
+        structure = _FetchStructure(self.graph, fetches)
+        feed_tensors, feed_values = self._convert_feeds(feed_dict)
+        executable = self._executable(structure.leaves, feed_tensors, feed_values)
+        if executable.xla_compile_seconds is None:
+            executable.check_initialized(self._store)
+            executable.compile(feed_values, self._store, self._counter_values(executable))
+        records, graph = self._reports[executable]
+        plan_key = (tuple(structure.leaves), tuple(feed_tensors))
+        compiled = [{t.op.name: shape for t, shape in zip(feed_tensors, shapes)}
+                    for shapes in self._signatures.get(plan_key, [])]
+        return CompileReport(passes=list(records), xla_compile_seconds=executable.xla_compile_seconds,
+                             trace_seconds=executable.trace_seconds, optimized_graph=graph,
+                             compiled_shapes=compiled)
+
+    def _counter_values(self, executable: Executable) -> np.ndarray:
+        if not executable.random_keys:
+            return _NO_COUNTERS
+        return np.array([self._counters.get(op, 0) for op in executable.random_keys], np.uint32)
 
     def _execute(self, executable: Executable, feed_values: list) -> list:
         executable.check_initialized(self._store)
-        random_ops = executable.plan.random_ops
-        if not random_ops:
-            return executable(feed_values, self._store, _NO_COUNTERS)
-        counters = np.array([self._counters.get(op, 0) for op in random_ops], np.uint32)
-        results = executable(feed_values, self._store, counters)
-        for op in random_ops:
-            self._counters[op] = self._counters.get(op, 0) + 1
+        results = executable(feed_values, self._store, self._counter_values(executable))
+        advance = executable.steps or 1
+        for op in executable.random_keys:
+            self._counters[op] = self._counters.get(op, 0) + advance
         return results

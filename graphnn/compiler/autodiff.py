@@ -102,20 +102,21 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
 
     with graph.name_scope(name) as root:
         pending: dict[Tensor, list] = {}
-        for y, grad_y in zip(ys, grad_ys):
+        for index, (y, grad_y) in enumerate(zip(ys, grad_ys)):
             if not y.dtype.is_floating:
                 continue
-            if grad_y is None:
-                grad_y = apply("OnesLike", [y], name=f"grad_ys_{ys.index(y)}")
-            else:
-                grad_y = convert_to_tensor(grad_y, dtype=y.dtype, graph=graph)
+            with graph.gradient_provenance(y.op):
+                if grad_y is None:
+                    grad_y = apply("OnesLike", [y], name=f"grad_ys_{index}")
+                else:
+                    grad_y = convert_to_tensor(grad_y, dtype=y.dtype, graph=graph)
             pending.setdefault(y, []).append(grad_y)
 
         results: dict[Tensor, Optional[Tensor]] = {}
         for op in _between(ys, _forward_reachable(graph, xs)):
             out_grads = []
             for tensor in op.outputs:
-                with graph.name_scope(f"{root}{op.name}_grad/"):
+                with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
                     total = _aggregate(pending.pop(tensor, []))
                 if tensor in x_set:
                     results[tensor] = total
@@ -127,9 +128,10 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     with graph.name_scope(root):
         answers = []
         for x in xs:
-            grad = results[x] if x in results else _aggregate(pending.get(x, []))
-            if grad is None and unconnected_gradients == "zero":
-                grad = zeros_like(x)
+            with graph.gradient_provenance(x.op):
+                grad = results[x] if x in results else _aggregate(pending.get(x, []))
+                if grad is None and unconnected_gradients == "zero":
+                    grad = zeros_like(x)
             answers.append(grad if x.dtype.is_floating else None)
     return answers
 

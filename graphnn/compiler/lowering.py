@@ -100,15 +100,51 @@ def build_function(plan: Plan, seeds: dict):
     return run, read_write, read_only
 
 
-class Executable:
-    """One compiled program for a Plan: variables in, updated variables out (donated)."""
+def _scan_steps(traced, plan: Plan, read_write: list, steps: int):
+    """N runs of ``traced`` in one program: ``lax.scan`` with the written variables as carry."""
+    def loop(feed_sequences, written_values, read_only_values, counters):
+        def step(carry, feed_values):
+            state, index = carry
+            current = dict(zip(plan.writes, state))
+            fetched, written = traced(feed_values, tuple(current[v] for v in read_write),
+                                      read_only_values, counters + index)
+            return (written, index + np.uint32(1)), fetched
 
-    def __init__(self, plan: Plan, seeds: dict, device: Any = None):
+        (final, _), stacked = jax.lax.scan(step, (written_values, np.uint32(0)), feed_sequences,
+                                           length=steps)
+        return stacked, final
+    return loop
+
+
+class Executable:
+    """One compiled program for a Plan: variables in, updated variables out (donated).
+
+    ``state_keys`` maps the plan's variable ops to the keys of the session's variable
+    store (the user's original ops). With ``steps``, the program runs the plan ``steps``
+    times in a ``lax.scan`` (``Session.run_loop``): feeds carry a leading step axis and
+    every fetched value comes back stacked.
+    """
+
+    def __init__(self, plan: Plan, seeds: dict, device: Any = None,
+                 state_keys: Optional[dict] = None, steps: Optional[int] = None):
         self.plan = plan
+        self.steps = steps
         self.trace_count = 0
+        self.trace_seconds: Optional[float] = None
         self.xla_compile_seconds: Optional[float] = None
         self._device = device
-        traced, self.read_write, self.read_only = build_function(plan, seeds)
+        self._compiled = None
+        keys = state_keys or {}
+        traced, read_write, read_only = build_function(plan, seeds)
+        if steps is not None:
+            traced = _scan_steps(traced, plan, read_write, steps)
+            read_write = list(plan.writes)  # every written variable is carried between steps
+        self._state_in = [keys.get(v, v) for v in read_write]
+        self._state_read = [keys.get(v, v) for v in read_only]
+        self._state_out = [keys.get(v, v) for v in plan.writes]
+        self._state_shapes = {keys.get(v, v): v for v in plan.writes}
+        self._required = [keys.get(v, v) for v in plan.reads]
+        self.random_keys = [keys.get(op, op) for op in plan.random_ops]
 
         def counted(*args):
             self.trace_count += 1
@@ -127,29 +163,46 @@ class Executable:
         return stack
 
     def check_initialized(self, store: dict) -> None:
-        for var in self.plan.reads:
+        for var in self._required:
             if var not in store:
                 raise FailedPreconditionError(
                     f"Attempting to use uninitialized value {var.name} (Variable created at "
                     f"{var.where}); run its initializer, e.g. "
                     f"sess.run(gn.global_variables_initializer())", var)
 
+    def _state_value(self, store: dict, key: Any) -> Any:
+        if key in store:
+            return store[key]
+        # A variable the loop only writes: its carry starts as zeros.
+        op = self._state_shapes[key]
+        return np.zeros(op.attrs["shape"].as_list(), op.attrs["dtype"].as_numpy_dtype)
+
+    def compile(self, feed_values: list, store: dict, counters: np.ndarray) -> None:
+        """Traces and compiles ahead of the first call, timing XLA's part separately."""
+        args = self._arguments(feed_values, store, counters)
+        with self._context():
+            start = time.perf_counter()
+            lowered = self._jitted.lower(*args)
+            self.trace_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            self._compiled = lowered.compile()
+            self.xla_compile_seconds = time.perf_counter() - start
+
+    def _arguments(self, feed_values: list, store: dict, counters: np.ndarray) -> tuple:
+        return (tuple(feed_values), tuple(self._state_value(store, k) for k in self._state_in),
+                tuple(store[k] for k in self._state_read), counters)
+
     def __call__(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
         """Runs the program; updates ``store`` in place and returns fetched numpy values."""
-        read_write = tuple(store[v] for v in self.read_write)
-        read_only = tuple(store[v] for v in self.read_only)
-        args = (tuple(feed_values), read_write, read_only, counters)
-        if self.xla_compile_seconds is None:
-            start = time.perf_counter()
+        if self._compiled is None:
+            self.compile(feed_values, store, counters)
+        args = self._arguments(feed_values, store, counters)
+        if self._needs_context:
             with self._context():
-                fetched, written = self._jitted(*args)
-            self.xla_compile_seconds = time.perf_counter() - start
-        elif self._needs_context:
-            with self._context():
-                fetched, written = self._jitted(*args)
+                fetched, written = self._compiled(*args)
         else:
-            fetched, written = self._jitted(*args)
+            fetched, written = self._compiled(*args)
         if written:
-            store.update(zip(self.plan.writes, written))
+            store.update(zip(self._state_out, written))
         return [None if is_op else np.asarray(value)
                 for is_op, value in zip(self._fetch_is_op, fetched)]

@@ -54,6 +54,15 @@ def dependency_graph(graph: Graph, fed: set) -> nx.DiGraph:
     return dag
 
 
+def topological_order(dag: nx.DiGraph) -> list:
+    """Ops in dependency order; ties broken by creation order so runs are deterministic.
+
+    Creation order alone is not enough once the compiler has rewritten a copy: a folded
+    constant is created after the ops that now read it.
+    """
+    return list(nx.lexicographical_topological_sort(dag, key=lambda op: op._id))
+
+
 def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
     fed = set(feeds)
     dag = dependency_graph(graph, fed)
@@ -62,7 +71,7 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
     needed = set(roots)
     for root in roots:
         needed |= nx.ancestors(dag, root)
-    ops = sorted(needed, key=lambda op: op._id)
+    ops = topological_order(dag.subgraph(needed))
 
     reads, writes, random_ops = {}, {}, []
     for op in ops:

@@ -1,0 +1,190 @@
+"""The optimization passes over a run's private copy, and the pass manager that reports them.
+
+The pipeline is one literal, ordered list (``PIPELINE``). Each pass edits the copy,
+returns a Counter of what it rewrote, and is timed; rewrite passes run their rules to
+a fixpoint with a bound on the number of sweeps.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import time
+from typing import Any, Callable, Optional
+
+import jax
+import networkx as nx
+import numpy as np
+
+from graphnn.compiler import rules
+from graphnn.compiler.plan import topological_order
+from graphnn.compiler.subgraph import RunGraph
+from graphnn.framework.graph import Operation
+from graphnn.framework.tensor import Tensor
+
+FOLD_LIMIT = 1 << 16  # elements: larger constants would bloat the XLA program
+MAX_SWEEPS = 20
+
+
+@dataclasses.dataclass
+class PassRecord:
+    """What one pass did: node counts, rules fired (name -> times) and time taken."""
+
+    name: str
+    nodes_before: int
+    nodes_after: int
+    rewrites: dict
+    seconds: float
+
+
+def _replace(run: RunGraph, old: Tensor, new: Tensor) -> None:
+    run.graph.replace_uses(old, new)
+    run.fetches = [new if f is old else f for f in run.fetches]
+
+
+def _live_ops(run: RunGraph) -> list[Operation]:
+    """Ops the fetches need (through inputs and control inputs), in dependency order."""
+    dag = nx.DiGraph()
+    stack = [f.op if isinstance(f, Tensor) else f for f in run.fetches]
+    dag.add_nodes_from(stack)
+    while stack:
+        op = stack.pop()
+        for before in [t.op for t in op.inputs] + list(op.control_inputs):
+            if before not in dag:
+                stack.append(before)
+            dag.add_edge(before, op)
+    return topological_order(dag)
+
+
+# ----- passes ----------------------------------------------------------------------------
+def eliminate_dead_code(run: RunGraph) -> collections.Counter:
+    live = set(_live_ops(run))
+    dead = [op for op in run.graph.get_operations() if op not in live]
+    run.graph.remove_ops(dead)
+    return collections.Counter({"unused op removed": len(dead)} if dead else {})
+
+
+def _foldable(op: Operation) -> bool:
+    opdef = op.op_def
+    if op.control_inputs or opdef.stateful or opdef.random or opdef.source or opdef.lower is None or not op.outputs:
+        return False
+    if op.type == "Shape" or op.type == "Size":
+        return op.inputs[0].shape.is_fully_defined()
+    return bool(op.inputs) and all(t.op.type == "Const" for t in op.inputs)
+
+
+def _evaluate(op: Operation) -> Optional[tuple]:
+    if op.type in ("Shape", "Size"):
+        x = op.inputs[0]
+        dims = x.shape.as_list()
+        value = np.array(dims if op.type == "Shape" else int(np.prod(dims)),
+                         op.outputs[0].dtype.as_numpy_dtype)
+        return (value,)
+    wide = any(t.dtype.is_64bit for t in op.inputs + op.outputs)
+    with jax.enable_x64(wide), jax.ensure_compile_time_eval():
+        result = op.op_def.lower(*[t.op.attrs["value"] for t in op.inputs], **op.attrs)
+    results = result if isinstance(result, tuple) else (result,)
+    return tuple(np.asarray(r) for r in results)
+
+
+def fold_constants(run: RunGraph) -> collections.Counter:
+    """Evaluates ops whose inputs are all constants (and shapes that are fully known) once."""
+    fired: collections.Counter = collections.Counter()
+    for op in _live_ops(run):
+        if not _foldable(op):
+            continue
+        known = [t.shape.num_elements() for t in op.outputs]
+        if any(n is None or n > FOLD_LIMIT for n in known):
+            continue
+        values = _evaluate(op)
+        for tensor, value in zip(op.outputs, values):
+            const = run.graph.constant(value.astype(tensor.dtype.as_numpy_dtype),
+                                       name=f"{op.name}/folded")
+            const.op.location, const.op.gradient_of = op.location, op.gradient_of
+            _replace(run, tensor, const)
+        fired[f"{op.type} folded"] += 1
+    return fired
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable key for an attribute value (arrays by content when small)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.ndarray):
+        if value.size > FOLD_LIMIT:
+            return ("array", id(value))
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    try:
+        hash(value)
+    except TypeError:
+        return ("object", id(value))
+    return value
+
+
+def merge_common_subexpressions(run: RunGraph) -> collections.Counter:
+    """Ops of one type, with the same inputs and attributes, compute the same value once."""
+    fired: collections.Counter = collections.Counter()
+    seen: dict = {}
+    for op in _live_ops(run):
+        if op.op_def.stateful or op.op_def.random or op.type == "Placeholder" or not op.outputs:
+            continue
+        key = (op.type, tuple(op.inputs), tuple(op.control_inputs), _freeze(op.attrs))
+        first = seen.setdefault(key, op)
+        if first is op:
+            continue
+        for old, new in zip(op.outputs, first.outputs):
+            _replace(run, old, new)
+        fired[f"{op.type} merged"] += 1
+    return fired
+
+
+def _rewrite_with(table: dict) -> Callable[[RunGraph], collections.Counter]:
+    def rewrite(run: RunGraph) -> collections.Counter:
+        fired: collections.Counter = collections.Counter()
+        for _ in range(MAX_SWEEPS):
+            changed = False
+            for op in _live_ops(run):
+                if op.control_inputs:
+                    continue  # replacing it would drop what it must wait for
+                for name, fn in table.get(op.type, ()):
+                    replacement = fn(op)
+                    if replacement is not None and replacement is not op.outputs[0]:
+                        _replace(run, op.outputs[0], replacement)
+                        fired[name] += 1
+                        changed = True
+                        break
+            if not changed:
+                return fired
+        raise RuntimeError(f"rewrite rules did not settle after {MAX_SWEEPS} sweeps: {dict(fired)}")
+    return rewrite
+
+
+simplify = _rewrite_with(rules.SIMPLIFY)
+stabilize = _rewrite_with(rules.STABILIZE)
+
+PIPELINE: tuple = (
+    ("fold_constants", fold_constants),
+    ("merge_common_subexpressions", merge_common_subexpressions),
+    ("simplify", simplify),
+    ("stabilize", stabilize),
+    ("fold_constants_again", fold_constants),
+    ("merge_again", merge_common_subexpressions),
+    ("simplify_again", simplify),
+    ("eliminate_dead_code", eliminate_dead_code),
+)
+
+
+def run_pipeline(run: RunGraph, optimize: bool) -> list[PassRecord]:
+    """Runs the passes (or only dead-code elimination when ``optimize`` is False)."""
+    records = []
+    pipeline = PIPELINE if optimize else (("eliminate_dead_code", eliminate_dead_code),)
+    for name, fn in pipeline:
+        before = run.graph.version
+        start = time.perf_counter()
+        fired = fn(run)
+        if name != "eliminate_dead_code":
+            eliminate_dead_code(run)
+        records.append(PassRecord(name, before, run.graph.version, dict(fired),
+                                  time.perf_counter() - start))
+    return records

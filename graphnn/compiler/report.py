@@ -1,0 +1,49 @@
+"""CompileReport: what the compiler did for one run (DESIGN §4)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from graphnn.framework.graph import Graph
+
+
+@dataclasses.dataclass
+class CompileReport:
+    """The passes, XLA compile time and optimized graph of one compiled run.
+
+    Attributes:
+        passes: PassRecords in pipeline order (name, nodes_before, nodes_after,
+            rewrites, seconds).
+        xla_compile_seconds: time XLA took to compile the lowered program.
+        trace_seconds: time to lower the optimized graph to JAX and trace it.
+        optimized_graph: the optimized copy, an ordinary gn.Graph (gn.viz draws it).
+        compiled_shapes: every feed signature compiled so far for these fetches,
+            as a list of {placeholder name: shape}.
+    """
+
+    passes: list
+    xla_compile_seconds: Optional[float]
+    trace_seconds: Optional[float]
+    optimized_graph: Graph
+    compiled_shapes: list
+
+    def __str__(self) -> str:
+        lines = [f"{'pass':30s} {'nodes':>13s} {'ms':>8s}  rewrites",
+                 "-" * 78]
+        for record in self.passes:
+            fired = ", ".join(f"{name} x{count}" for name, count in sorted(record.rewrites.items()))
+            nodes = f"{record.nodes_before} -> {record.nodes_after}"
+            lines.append(f"{record.name:30s} {nodes:>13s} {record.seconds * 1e3:8.2f}  "
+                         f"{fired or '-'}")
+        lines.append("-" * 78)
+        if self.trace_seconds is not None:
+            lines.append(f"{'lower to JAX (trace)':30s} {'':>13s} {self.trace_seconds * 1e3:8.2f}")
+        if self.xla_compile_seconds is not None:
+            lines.append(f"{'XLA compile':30s} {'':>13s} {self.xla_compile_seconds * 1e3:8.2f}")
+        for shapes in self.compiled_shapes:
+            described = ", ".join(f"{name}: {tuple(shape)}" for name, shape in shapes.items())
+            lines.append(f"compiled for feeds {{{described}}}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))

@@ -1,0 +1,65 @@
+"""The private copy of the subgraph one run needs: the compiler optimizes this, never the
+user's graph. Fed tensors become placeholders of the fed shape, so static shapes in the
+copy are as precise as the feeds (the copy is made per feed signature)."""
+from __future__ import annotations
+
+import dataclasses
+
+from graphnn.compiler.plan import Plan
+from graphnn.errors import DTypeError, InvalidArgumentError, ShapeError
+from graphnn.framework.graph import Graph, Operation
+from graphnn.framework.shapes import TensorShape
+from graphnn.framework.tensor import Tensor
+from graphnn.ops.state import PLACEHOLDER_OP
+
+
+@dataclasses.dataclass(eq=False)
+class RunGraph:
+    """A copy of the ops of a Plan in a fresh Graph.
+
+    Attributes:
+        graph: the copy (an ordinary gn.Graph the passes may edit).
+        fetches: the copy's fetched Tensors/Operations, in the original order.
+        feeds: the copy's placeholders for the fed tensors, in the original order.
+        origin: copy op -> original op (variables and random ops keep their state
+            and seeds under the original op).
+    """
+
+    graph: Graph
+    fetches: list
+    feeds: list
+    origin: dict
+
+
+def copy_for_run(source: Graph, plan: Plan, feed_shapes: list) -> RunGraph:
+    graph = Graph()
+    graph.seed = source.seed
+    tensors: dict[Tensor, Tensor] = {}
+    ops: dict[Operation, Operation] = {}
+    origin: dict[Operation, Operation] = {}
+    for tensor, shape in zip(plan.feeds, feed_shapes):
+        name = tensor.op.name if tensor.op.type == PLACEHOLDER_OP else f"{tensor.op.name}_fed"
+        placeholder = graph.create_op(PLACEHOLDER_OP, [], {"dtype": tensor.dtype,
+                                                           "shape": TensorShape(shape)}, name=name)
+        placeholder.location = tensor.op.location
+        tensors[tensor] = placeholder.outputs[0]
+        origin[placeholder] = tensor.op
+    for op in plan.ops:
+        if op.outputs and all(t in tensors for t in op.outputs):
+            ops[op] = tensors[op.outputs[0]].op
+            continue
+        try:
+            copy = graph.create_op(op.type, [tensors[t] for t in op.inputs], op.attrs,
+                                   name=op.name,
+                                   control_inputs=[ops[c] for c in op.control_inputs if c in ops])
+        except (ShapeError, DTypeError) as error:
+            raise InvalidArgumentError(f"With the fed shapes, {op.describe()} is invalid: "
+                                       f"{error}", op) from None
+        copy.location, copy.gradient_of = op.location, op.gradient_of
+        ops[op] = copy
+        origin[copy] = op
+        for original, copied in zip(op.outputs, copy.outputs):
+            tensors.setdefault(original, copied)
+    fetches = [tensors[f] if isinstance(f, Tensor) else ops[f] for f in plan.fetches]
+    feeds = [tensors[t] for t in plan.feeds]
+    return RunGraph(graph=graph, fetches=fetches, feeds=feeds, origin=origin)
