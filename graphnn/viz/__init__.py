@@ -11,5 +11,5 @@ from graphnn.viz.dot import (NODE_STYLES, node_kind, select_ops, tensor_label, t
                              to_dot_side_by_side)
 from graphnn.viz.render import FORMATS, GraphImage, GraphvizNotFoundError, render, run_dot, show
 
-__all__ = ["NODE_STYLES", "FORMATS", "GraphImage", "GraphvizNotFoundError", "node_kind", "render",
+__all__ = ["FORMATS", "NODE_STYLES", "GraphImage", "GraphvizNotFoundError", "node_kind", "render",
            "run_dot", "select_ops", "show", "tensor_label", "to_dot", "to_dot_side_by_side"]

@@ -181,12 +181,13 @@ def _leaf(name: str) -> str:
 def _header(rankdir: str, title: Optional[str]) -> list[str]:
     if rankdir not in ("TB", "BT", "LR", "RL"):
         raise ValueError(f"rankdir must be one of TB, BT, LR, RL; got {rankdir!r}")
-    lines = ["digraph graphnn {",
-             f'graph [rankdir={rankdir}, newrank=true, fontname="Helvetica", fontsize=11, '
-             f'nodesep=0.25, ranksep=0.35];',
+    graph_attrs = (f'rankdir={rankdir}, newrank=true, fontname="Helvetica", fontsize=11, '
+                   f'nodesep=0.25, ranksep=0.35')
+    edge_attrs = ('fontname="Helvetica", fontsize=8, color="#555555", fontcolor="#555555", '
+                  'arrowsize=0.6')
+    lines = ["digraph graphnn {", f"graph [{graph_attrs}];",
              'node [fontname="Helvetica", fontsize=10, height=0.3, margin="0.08,0.03"];',
-             'edge [fontname="Helvetica", fontsize=8, color="#555555", fontcolor="#555555", '
-             'arrowsize=0.6];']
+             f"edge [{edge_attrs}];"]
     if title:
         lines.append(f"label={quote(title)}; labelloc=t; fontsize=14;")
     return lines

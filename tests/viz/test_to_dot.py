@@ -199,7 +199,7 @@ def test_names_are_escaped():
 
 def test_optional_edge_labels_legend_title_and_direction(model):
     dot = gn.viz.to_dot(model["y"], edge_labels=False, legend=True, title="my model", rankdir="LR")
-    nodes, edges, clusters = parse(dot)
+    _, edges, clusters = parse(dot)
     assert all("label" not in attrs for _, _, attrs in edges)
     assert clusters["legend/gradient"] == ["cluster_legend"]
     assert "rankdir=LR" in dot and 'label="my model"' in dot
