@@ -144,6 +144,7 @@ class Executable:
         self._state_out = [keys.get(v, v) for v in plan.writes]
         self._state_shapes = {keys.get(v, v): v for v in plan.writes}
         self._required = [keys.get(v, v) for v in plan.reads]
+        self._initialized = False
         self.random_keys = [keys.get(op, op) for op in plan.random_ops]
 
         def counted(*args):
@@ -163,12 +164,15 @@ class Executable:
         return stack
 
     def check_initialized(self, store: dict) -> None:
+        if self._initialized:
+            return  # a session's variables never become uninitialized again
         for var in self._required:
             if var not in store:
                 raise FailedPreconditionError(
                     f"Attempting to use uninitialized value {var.name} (Variable created at "
                     f"{var.where}); run its initializer, e.g. "
                     f"sess.run(gn.global_variables_initializer())", var)
+        self._initialized = True
 
     def _state_value(self, store: dict, key: Any) -> Any:
         if key in store:
@@ -196,7 +200,10 @@ class Executable:
         """Runs the program; updates ``store`` in place and returns fetched numpy values."""
         if self._compiled is None:
             self.compile(feed_values, store, counters)
-        args = self._arguments(feed_values, store, counters)
+        args = (tuple(feed_values),
+                tuple([store[k] for k in self._state_in]) if self.steps is None else
+                tuple([self._state_value(store, k) for k in self._state_in]),
+                tuple([store[k] for k in self._state_read]), counters)
         if self._needs_context:
             with self._context():
                 fetched, written = self._compiled(*args)

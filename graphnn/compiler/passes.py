@@ -67,21 +67,28 @@ def _foldable(op: Operation) -> bool:
     opdef = op.op_def
     if op.control_inputs or opdef.stateful or opdef.random or opdef.source or opdef.lower is None or not op.outputs:
         return False
-    if op.type == "Shape" or op.type == "Size":
+    if op.type in ("Shape", "Size", "ZerosLike", "OnesLike"):
         return op.inputs[0].shape.is_fully_defined()
     return bool(op.inputs) and all(t.op.type == "Const" for t in op.inputs)
 
 
 def _evaluate(op: Operation) -> Optional[tuple]:
-    if op.type in ("Shape", "Size"):
-        x = op.inputs[0]
-        dims = x.shape.as_list()
-        value = np.array(dims if op.type == "Shape" else int(np.prod(dims)),
-                         op.outputs[0].dtype.as_numpy_dtype)
-        return (value,)
-    wide = any(t.dtype.is_64bit for t in op.inputs + op.outputs)
-    with jax.enable_x64(wide), jax.ensure_compile_time_eval():
-        result = op.op_def.lower(*[t.op.attrs["value"] for t in op.inputs], **op.attrs)
+    dtype = op.outputs[0].dtype.as_numpy_dtype
+    dims = op.inputs[0].shape.as_list() if op.inputs[0].shape.ndims is not None else None
+    if op.type == "Shape":
+        return (np.array(dims, dtype),)
+    if op.type == "Size":
+        return (np.array(int(np.prod(dims)), dtype),)
+    if op.type in ("ZerosLike", "OnesLike"):
+        return (np.full(dims, 0 if op.type == "ZerosLike" else 1, dtype),)
+    values = [t.op.attrs["value"] for t in op.inputs]
+    if op.op_def.reference is not None:
+        # The numpy reference avoids compiling a one-op XLA program per folded op.
+        result = op.op_def.reference(*values, **op.attrs)
+    else:
+        wide = any(t.dtype.is_64bit for t in op.inputs + op.outputs)
+        with jax.enable_x64(wide), jax.ensure_compile_time_eval():
+            result = op.op_def.lower(*values, **op.attrs)
     results = result if isinstance(result, tuple) else (result,)
     return tuple(np.asarray(r) for r in results)
 

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from graphnn.framework.graph import Operation
+from graphnn.framework.shapes import broadcast_shapes
 from graphnn.framework.tensor import Tensor
 
 Rule = Callable[[Operation], Optional[Tensor]]
@@ -168,6 +169,29 @@ def _sum_of_broadcast(op):
     return make(op, "Mul", [x, op.graph.constant(np.array(count, x.dtype.as_numpy_dtype))])
 
 
+def _implicit_broadcast(op):
+    """An element-wise op reading an explicit BroadcastTo can broadcast by itself."""
+    x, y = op.inputs
+    out = op.outputs[0]
+    if not out.shape.is_fully_defined():
+        return None
+    for index, tensor in enumerate((x, y)):
+        if tensor.op.type != "BroadcastTo":
+            continue
+        source, other = tensor.op.inputs[0], (y, x)[index]
+        if not source.shape.is_fully_defined() or not other.shape.is_fully_defined():
+            continue
+        if broadcast_shapes(source.shape, other.shape) == out.shape:
+            inputs = [source, y] if index == 0 else [x, source]
+            return make(op, op.type, inputs)
+    return None
+
+
+for _op_type in ("Add", "Sub", "Mul", "RealDiv"):
+    rule(SIMPLIFY, _op_type, "element-wise op of broadcast_to(x) -> implicit broadcast")(
+        _implicit_broadcast)
+
+
 @rule(SIMPLIFY, "Sum", "sum over size-1 axes -> reshape")
 def _sum_unit_axes(op):
     x, out = op.inputs[0], op.outputs[0]
@@ -223,17 +247,15 @@ def _last_axis(op: Operation, tensor: Tensor) -> bool:
         and not op.attrs.get("keepdims")
 
 
-@rule(STABILIZE, "Neg", "-sum(labels * log_softmax(logits)) -> softmax_cross_entropy")
+@rule(STABILIZE, "Sum", "sum(labels * log_softmax(logits)) -> -softmax_cross_entropy")
 def _fused_cross_entropy(op):
-    total = op.inputs[0]
-    if total.op.type != "Sum" or total.op.attrs.get("keepdims"):
+    product = op.inputs[0]
+    if product.op.type != "Mul" or not _last_axis(op, product):
         return None
-    product = total.op.inputs[0]
-    if product.op.type != "Mul" or not _last_axis(total.op, product):
-        return None
-    for labels, log_probs in (product.op.inputs, reversed(product.op.inputs)):
+    for labels, log_probs in (product.op.inputs, tuple(reversed(product.op.inputs))):
         if log_probs.op.type == "LogSoftmax" and log_probs.op.attrs.get("axis", -1) in (
                 -1, log_probs.shape.ndims - 1) and labels.shape == log_probs.shape \
-                and labels.shape.is_fully_defined():
-            return make(op, "SoftmaxCrossEntropyWithLogits", [labels, log_probs.op.inputs[0]])
+                and labels.shape.is_fully_defined() and labels.dtype == log_probs.dtype:
+            fused = make(op, "SoftmaxCrossEntropyWithLogits", [labels, log_probs.op.inputs[0]])
+            return make(op, "Neg", [fused])
     return None
