@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 import numpy as np
 
 from graphnn.errors import DTypeError, NotFoundError, ShapeError
-from graphnn.framework import registry, session_stack, values
+from graphnn.framework import nx_export, registry, session_stack, values
 from graphnn.framework.dtypes import as_dtype
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
@@ -353,6 +353,21 @@ class Graph:
             deps = f" ^[{', '.join(c.name for c in op.control_inputs)}]" if op.control_inputs else ""
             lines.append(f"{op.name} = {op.type}({args}){deps} -> {outs}")
         return "\n".join(lines)
+
+    def to_networkx(self) -> nx_export.nx.MultiDiGraph:
+        """The graph as a ``networkx.MultiDiGraph``: a node per op, an edge per input slot.
+
+        Nodes are op names with attributes ``type``, ``name``, ``scope``,
+        ``location`` ("file:line"), ``output_shapes``, ``output_dtypes``,
+        ``num_outputs``, ``is_gradient`` and ``gradient_of``; data edges carry
+        ``input_index``, ``output_index``, ``shape``, ``dtype`` and ``control=False``,
+        control dependencies are edges with ``control=True``.
+
+        Example:
+            >>> nxg = gn.get_default_graph().to_networkx()
+            >>> nx.ancestors(nxg, "loss")
+        """
+        return nx_export.graph_to_networkx(self)
 
     def __repr__(self) -> str:
         return f"<gn.Graph with {len(self._ops)} ops>"
