@@ -162,6 +162,29 @@ class Variable(Tensor):
         if self.trainable:
             graph.add_to_collection(GraphKeys.TRAINABLE_VARIABLES, self)
 
+    @classmethod
+    def _from_graph(cls, op: Operation, trainable: bool) -> Variable:
+        """Wraps an existing VariableV2 op as a Variable, adding no op and no collection entry.
+
+        For graph import, which re-creates ops one by one: it must be called right
+        after ``op`` is created, before any op consumes its output, because the
+        Variable replaces that output. The importer sets ``initializer`` and
+        ``initial_value`` once it has re-created those ops.
+        """
+        if op.type != VARIABLE_OP:
+            raise TypeError(f"Only a {VARIABLE_OP} op can become a Variable, but '{op.name}' "
+                            f"is a {op.type} op")
+        if op.graph.consumers_of(op.outputs[0]):
+            raise ValueError(f"Variable op '{op.name}' already has consumers; wrap it before "
+                             f"creating ops that use it")
+        variable = cls.__new__(cls)
+        Tensor.__init__(variable, op, 0, op.outputs[0].shape, op.outputs[0].dtype)
+        op.outputs = (variable,)
+        variable.initializer = None
+        variable.initial_value = None
+        variable.trainable = bool(trainable)
+        return variable
+
     def _update(self, op_type: str, value: Any, name: Optional[str]) -> Tensor:
         value = value if isinstance(value, Tensor) else convert_to_tensor(
             value, self.dtype, graph=self.graph)

@@ -1,0 +1,113 @@
+"""Graph files: a graph as plain, versioned JSON (TensorFlow's GraphDef, readable).
+
+A file holds a format name and version, the graph seed, the ops in creation
+order (type, name, tagged attributes, inputs as ``"op:index"``, control inputs,
+declared output shapes and dtypes, the user's file:line, gradient provenance),
+the variables (initializer, initial value, trainable flag) and the collections,
+one op (variable, collection) per line. ``graph_import`` reads it back.
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from typing import Any, Optional
+
+from graphnn.framework.graph import Graph, Operation
+from graphnn.framework.tensor import Tensor
+from graphnn.io.attrs import encode_attr, encode_shape
+from graphnn.io.files import atomic_write
+from graphnn.ops.state import VARIABLE_OP, Variable
+
+FORMAT = "graphnn.graph"
+VERSION = 1
+
+
+def write_graph(graph: Graph, path: str) -> str:
+    """Writes ``graph`` to ``path`` as JSON (atomically); returns ``path``.
+
+    Example:
+        >>> gn.io.write_graph(gn.get_default_graph(), "model.graph.json")
+        >>> graph = gn.io.import_graph("model.graph.json")
+    """
+    text = _dumps_one_item_per_line(graph_to_dict(graph))
+    atomic_write(path, lambda file: file.write(text.encode("utf-8")))
+    return path
+
+
+def _dumps_one_item_per_line(document: dict) -> str:
+    """JSON with one op (variable, collection) per line: readable, and diffs stay small."""
+    def dumps(value: Any) -> str:
+        return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+    fields = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            body = ",\n  ".join(dumps(item) for item in value)
+            fields.append(f"{dumps(key)}: [\n  {body}\n ]")
+        elif isinstance(value, dict) and value:
+            body = ",\n  ".join(f"{dumps(k)}: {dumps(v)}" for k, v in value.items())
+            fields.append(f"{dumps(key)}: {{\n  {body}\n }}")
+        else:
+            fields.append(f"{dumps(key)}: {dumps(value)}")
+    return "{\n " + ",\n ".join(fields) + "\n}\n"
+
+
+def graph_to_dict(graph: Graph) -> dict:
+    """The JSON document of ``graph`` (what ``write_graph`` writes).
+
+    Raises:
+        TypeError: an op attribute cannot be stored (a sub-graph, an arbitrary object).
+    """
+    ops = [_op_to_dict(op) for op in graph.get_operations()]
+    variables = [{"name": v.op.name, "initializer": v.initializer.name,
+                  "initial_value": v.initial_value.name, "trainable": v.trainable}
+                 for v in _variables_of(graph)]
+    return {"format": FORMAT, "version": VERSION, "seed": graph.seed, "ops": ops,
+            "variables": variables, "collections": _collections_to_dict(graph)}
+
+
+def _variables_of(graph: Graph) -> list[Variable]:
+    return [op.outputs[0] for op in graph.get_operations()
+            if op.type == VARIABLE_OP and isinstance(op.outputs[0], Variable)]
+
+
+def _op_to_dict(op: Operation) -> dict:
+    attrs = {}
+    for key, value in op.attrs.items():
+        attrs[key] = encode_attr(value, f"op '{op.name}' ({op.type}) attribute {key!r}")
+    return {"name": op.name, "type": op.type,
+            "inputs": [t.name for t in op.inputs],
+            "control_inputs": [c.name for c in op.control_inputs],
+            "attrs": attrs,
+            "outputs": [{"shape": encode_shape(t.shape), "dtype": t.dtype.name}
+                        for t in op.outputs],
+            "location": [str(op.location[0]), int(op.location[1])],
+            "gradient_of": None if op.gradient_of is None else op.gradient_of.name}
+
+
+def _collections_to_dict(graph: Graph) -> dict:
+    result = {}
+    for key in graph.get_all_collection_keys():
+        items = [_collection_item(item) for item in graph.get_collection(key)]
+        if isinstance(key, str) and all(item is not None for item in items):
+            result[key] = items
+        else:
+            # As TF 1's export_meta_graph: a collection of other objects is left out, loudly.
+            warnings.warn(f"Collection {key!r} is not written to the graph file: graph files "
+                          f"hold collections of Variables, Tensors, Operations and JSON "
+                          f"scalars only", stacklevel=3)
+    return result
+
+
+def _collection_item(item: Any) -> Optional[dict]:
+    if isinstance(item, Variable):
+        return {"variable": item.op.name}
+    if isinstance(item, Tensor):
+        return {"tensor": item.name}
+    if isinstance(item, Operation):
+        return {"op": item.name}
+    if item is None or isinstance(item, (bool, int, str)) or (
+            isinstance(item, float) and math.isfinite(item)):
+        return {"value": item}
+    return None
