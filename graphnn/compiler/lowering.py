@@ -8,6 +8,7 @@ with batches of any size.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from typing import Any, Optional
@@ -20,6 +21,8 @@ from graphnn.errors import FailedPreconditionError
 from graphnn.framework.graph import Operation
 from graphnn.ops.state import VARIABLE_OP
 
+# Constants with more elements than this are passed to the program, not embedded in it.
+LARGE_CONSTANT = 1 << 16
 # TF's default graph seed, used when only an op seed is given.
 DEFAULT_GRAPH_SEED = 87654321
 
@@ -135,7 +138,14 @@ class Executable:
         self._device = device
         self._compiled = None
         keys = state_keys or {}
-        traced, read_write, read_only = build_function(plan, seeds)
+        # Large constants (initial values of big variables, typically) become arguments:
+        # embedded in the program they would be copied through every stage of XLA.
+        large = [op.outputs[0] for op in plan.ops
+                 if op.type == "Const" and op.attrs["value"].size > LARGE_CONSTANT] \
+            if steps is None else []
+        self._constants = tuple(t.op.attrs["value"] for t in large)
+        traced, read_write, read_only = build_function(
+            dataclasses.replace(plan, feeds=list(plan.feeds) + large), seeds)
         if steps is not None:
             traced = _scan_steps(traced, plan, read_write, steps)
             read_write = list(plan.writes)  # every written variable is carried between steps
@@ -193,14 +203,15 @@ class Executable:
             self.xla_compile_seconds = time.perf_counter() - start
 
     def _arguments(self, feed_values: list, store: dict, counters: np.ndarray) -> tuple:
-        return (tuple(feed_values), tuple(self._state_value(store, k) for k in self._state_in),
+        return (tuple(feed_values) + self._constants,
+                tuple(self._state_value(store, k) for k in self._state_in),
                 tuple(store[k] for k in self._state_read), counters)
 
     def __call__(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
         """Runs the program; updates ``store`` in place and returns fetched numpy values."""
         if self._compiled is None:
             self.compile(feed_values, store, counters)
-        args = (tuple(feed_values),
+        args = (tuple(feed_values) + self._constants,
                 tuple([store[k] for k in self._state_in]) if self.steps is None else
                 tuple([self._state_value(store, k) for k in self._state_in]),
                 tuple([store[k] for k in self._state_read]), counters)
