@@ -35,7 +35,8 @@ class Saver:
         var_list: the variables, as a list (saved under their op names) or a dict
             name -> variable; default: all global variables of the default graph.
         max_to_keep: how many recent checkpoints the directory keeps; None or 0
-            keeps all.
+            keeps all. The index is per directory, so it carries over to a new
+            Saver (a restarted training run) saving there.
 
     Example:
         >>> saver = gn.train.Saver()
