@@ -65,9 +65,15 @@ def _lower_op(op: Operation, args: list, key: Any) -> tuple:
 
 
 def build_function(plan: Plan, seeds: dict):
-    """The traced function ``f(feeds, read_write, read_only, counters) -> (fetched, written)``."""
+    """The traced function ``f(feeds, read_write, read_only, counters) -> (written, fetched)``.
+
+    ``written`` lists the read-write variables first, in their input order, then the
+    write-only ones: JAX pairs donated inputs with outputs of the same shape in order,
+    so this order lets XLA update every variable in place instead of copying it.
+    """
     read_write = [v for v in plan.reads if v in set(plan.writes)]
     read_only = [v for v in plan.reads if v not in set(plan.writes)]
+    written_order = read_write + [v for v in plan.writes if v not in set(read_write)]
 
     def run(feed_values, read_write_values, read_only_values, counters):
         env = dict(zip(plan.feeds, feed_values))
@@ -97,25 +103,25 @@ def build_function(plan: Plan, seeds: dict):
                 current[op.inputs[0].op] = outputs[0]
             env.update(zip(op.outputs, outputs))
         fetched = tuple(env[f] if not isinstance(f, Operation) else None for f in plan.fetches)
-        written = tuple(current[v] for v in plan.writes)
-        return fetched, written
+        written = tuple(current[v] for v in written_order)
+        return written, fetched
 
-    return run, read_write, read_only
+    return run, read_write, read_only, written_order
 
 
-def _scan_steps(traced, plan: Plan, read_write: list, steps: int):
+def _scan_steps(traced, read_write: list, written_order: list, steps: int):
     """N runs of ``traced`` in one program: ``lax.scan`` with the written variables as carry."""
     def loop(feed_sequences, written_values, read_only_values, counters):
         def step(carry, feed_values):
             state, index = carry
-            current = dict(zip(plan.writes, state))
-            fetched, written = traced(feed_values, tuple(current[v] for v in read_write),
+            current = dict(zip(written_order, state))
+            written, fetched = traced(feed_values, tuple(current[v] for v in read_write),
                                       read_only_values, counters + index)
             return (written, index + np.uint32(1)), fetched
 
         (final, _), stacked = jax.lax.scan(step, (written_values, np.uint32(0)), feed_sequences,
                                            length=steps)
-        return stacked, final
+        return final, stacked
     return loop
 
 
@@ -144,14 +150,14 @@ class Executable:
                  if op.type == "Const" and op.attrs["value"].size > LARGE_CONSTANT] \
             if steps is None else []
         self._constants = tuple(t.op.attrs["value"] for t in large)
-        traced, read_write, read_only = build_function(
+        traced, read_write, read_only, written_order = build_function(
             dataclasses.replace(plan, feeds=list(plan.feeds) + large), seeds)
         if steps is not None:
-            traced = _scan_steps(traced, plan, read_write, steps)
-            read_write = list(plan.writes)  # every written variable is carried between steps
+            traced = _scan_steps(traced, read_write, written_order, steps)
+            read_write = written_order  # every written variable is carried between steps
         self._state_in = [keys.get(v, v) for v in read_write]
         self._state_read = [keys.get(v, v) for v in read_only]
-        self._state_out = [keys.get(v, v) for v in plan.writes]
+        self._state_out = [keys.get(v, v) for v in written_order]
         self._state_shapes = {keys.get(v, v): v for v in plan.writes}
         self._required = [keys.get(v, v) for v in plan.reads]
         self._initialized = False
@@ -217,9 +223,9 @@ class Executable:
                 tuple([store[k] for k in self._state_read]), counters)
         if self._needs_context:
             with self._context():
-                fetched, written = self._compiled(*args)
+                written, fetched = self._compiled(*args)
         else:
-            fetched, written = self._compiled(*args)
+            written, fetched = self._compiled(*args)
         if written:
             store.update(zip(self._state_out, written))
         return [None if is_op else np.asarray(value)

@@ -231,6 +231,10 @@ def _swap_last(x):
 
 
 def _matmul_lower(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    if a.ndim == 2 and b.ndim == 2:
+        # Contract the right axes directly: an explicit transpose would cost XLA a copy.
+        contract = ((0 if transpose_a else 1,), (1 if transpose_b else 0,))
+        return jax.lax.dot_general(a, b, (contract, ((), ())))
     if transpose_a:
         a = _swap_last(a)
     if transpose_b:
