@@ -70,6 +70,11 @@ class _FetchStructure:
         raise TypeError(f"Fetch argument {fetches!r} has invalid type {type(fetches).__name__}: "
                         f"must be a Tensor, Operation, name, or a list/tuple/dict of them")
 
+    @property
+    def single_leaf(self) -> bool:
+        """The fetches were one Tensor/Operation/name, not a structure."""
+        return self._template == 0
+
     def rebuild(self, values: list) -> Any:
         return self._rebuild(self._template, values)
 
@@ -271,16 +276,28 @@ class Session:
         if len(set(tensors)) != len(tensors):
             raise ValueError("make_callable: feed_list names a tensor twice")
         by_shape: dict[tuple, Executable] = {}
+        single = structure.single_leaf
+        count = len(tensors)
 
+        dtypes = [t.dtype.as_numpy_dtype for t in tensors]
+
+        # The hot path. Arrays of the right dtype whose shapes were validated before (they
+        # have a program) go straight through; anything else gets converted and checked.
         def call(*values: Any) -> Any:
-            if len(values) != len(tensors):
-                raise TypeError(f"this callable takes {len(tensors)} feed values, got {len(values)}")
-            arrays = [_convert_feed(t, v) for t, v in zip(tensors, values)]
-            shapes = tuple(a.shape for a in arrays)
-            executable = by_shape.get(shapes)
+            if len(values) != count:
+                raise TypeError(f"this callable takes {count} feed values, got {len(values)}")
+            arrays = list(values)
+            for value, dtype in zip(values, dtypes):
+                if type(value) is not np.ndarray or value.dtype != dtype:
+                    arrays = [_convert_feed(t, v) for t, v in zip(tensors, values)]
+                    break
+            executable = by_shape.get(tuple([a.shape for a in arrays]))
             if executable is None:
-                executable = by_shape[shapes] = self._executable(structure.leaves, tensors, arrays)
-            return structure.rebuild(self._execute(executable, arrays))
+                arrays = [_convert_feed(t, a) for t, a in zip(tensors, arrays)]
+                executable = self._executable(structure.leaves, tensors, arrays)
+                by_shape[tuple([a.shape for a in arrays])] = executable
+            results = self._execute(executable, arrays)
+            return results[0] if single else structure.rebuild(results)
 
         return call
 
@@ -375,7 +392,8 @@ class Session:
         executable = self._executable(structure.leaves, feed_tensors, feed_values)
         if executable.xla_compile_seconds is None:
             executable.check_initialized(self._store)
-            executable.compile(feed_values, self._store, self._counter_values(executable))
+            executable.compile(feed_values, self._store, self._counter_values(executable)
+                               if executable.random_keys else None)
         records, graph = self._reports[executable]
         plan_key = (tuple(structure.leaves), tuple(feed_tensors))
         compiled = [{t.op.name: shape for t, shape in zip(feed_tensors, shapes)}
@@ -390,6 +408,9 @@ class Session:
         return np.array([self._counters.get(op, 0) for op in executable.random_keys], np.uint32)
 
     def _execute(self, executable: Executable, feed_values: list) -> list:
+        if not executable.random_keys:
+            executable.check_initialized(self._store)
+            return executable(feed_values, self._store, None)
         executable.check_initialized(self._store)
         results = executable(feed_values, self._store, self._counter_values(executable))
         advance = executable.steps or 1

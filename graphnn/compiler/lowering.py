@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import jax
 import numpy as np
@@ -20,6 +20,20 @@ from graphnn.compiler.plan import Plan
 from graphnn.errors import FailedPreconditionError
 from graphnn.framework.graph import Operation
 from graphnn.ops.state import VARIABLE_OP
+
+# Compilation timings reported by JAX, collected for the executable being compiled.
+_TRACE_EVENT = "/jax/core/compile/jaxpr_trace_duration"
+_MLIR_EVENT = "/jax/core/compile/jaxpr_to_mlir_module_duration"
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+_recordings: list[dict] = []
+
+
+def _record_duration(event: str, seconds: float, **kwargs: Any) -> None:
+    if _recordings:
+        _recordings[-1][event] = _recordings[-1].get(event, 0.0) + seconds
+
+
+jax.monitoring.register_event_duration_secs_listener(_record_duration)
 
 # Constants with more elements than this are passed to the program, not embedded in it.
 LARGE_CONSTANT = 1 << 16
@@ -116,7 +130,8 @@ def _scan_steps(traced, read_write: list, written_order: list, steps: int):
             state, index = carry
             current = dict(zip(written_order, state))
             written, fetched = traced(feed_values, tuple(current[v] for v in read_write),
-                                      read_only_values, counters + index)
+                                      read_only_values,
+                                      None if counters is None else counters + index)
             return (written, index + np.uint32(1)), fetched
 
         (final, _), stacked = jax.lax.scan(step, (written_values, np.uint32(0)), feed_sequences,
@@ -142,7 +157,7 @@ class Executable:
         self.trace_seconds: Optional[float] = None
         self.xla_compile_seconds: Optional[float] = None
         self._device = device
-        self._compiled = None
+        self._call: Optional[Callable] = None
         keys = state_keys or {}
         # Large constants (initial values of big variables, typically) become arguments:
         # embedded in the program they would be copied through every stage of XLA.
@@ -163,13 +178,32 @@ class Executable:
         self._initialized = False
         self.random_keys = [keys.get(op, op) for op in plan.random_ops]
 
-        def counted(*args):
-            self.trace_count += 1
-            return traced(*args)
-
-        self._jitted = jax.jit(counted, donate_argnums=(1,))
         self._fetch_is_op = [isinstance(f, Operation) for f in plan.fetches]
         self._needs_context = plan.needs_x64 or device is not None
+        self._uses_counters = bool(plan.random_ops)
+        self._no_state = not (read_write or read_only)
+        self._constant_list = list(self._constants)
+        self._jitted = jax.jit(self._flat_function(traced, len(plan.feeds) + len(large),
+                                                   len(read_write), len(read_only)),
+                               donate_argnums=tuple(range(len(plan.feeds) + len(large),
+                                                          len(plan.feeds) + len(large)
+                                                          + len(read_write))))
+
+    def _flat_function(self, traced, n_feeds: int, n_read_write: int, n_read_only: int):
+        """``traced`` over flat positional arguments and results: feeds, read-write state,
+        read-only state, [counters] -> written state, fetched tensors. Flat calls are the
+        cheapest JAX dispatches, and counters are left out when nothing is random."""
+        uses_counters = self._uses_counters
+
+        def flat(*args):
+            self.trace_count += 1
+            state_end = n_feeds + n_read_write
+            written, fetched = traced(args[:n_feeds], args[n_feeds:state_end],
+                                      args[state_end:state_end + n_read_only],
+                                      args[-1] if uses_counters else None)
+            return tuple(written) + tuple(f for f in fetched if f is not None)
+
+        return flat
 
     def _context(self) -> contextlib.ExitStack:
         stack = contextlib.ExitStack()
@@ -197,36 +231,54 @@ class Executable:
         op = self._state_shapes[key]
         return np.zeros(op.attrs["shape"].as_list(), op.attrs["dtype"].as_numpy_dtype)
 
-    def compile(self, feed_values: list, store: dict, counters: np.ndarray) -> None:
-        """Traces and compiles ahead of the first call, timing XLA's part separately."""
+    def compile(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
+        """Compiles ahead of any run (for ``compile_report``); runs then use this program."""
         args = self._arguments(feed_values, store, counters)
         with self._context():
             start = time.perf_counter()
             lowered = self._jitted.lower(*args)
             self.trace_seconds = time.perf_counter() - start
             start = time.perf_counter()
-            self._compiled = lowered.compile()
+            self._call = lowered.compile()
             self.xla_compile_seconds = time.perf_counter() - start
 
-    def _arguments(self, feed_values: list, store: dict, counters: np.ndarray) -> tuple:
-        return (tuple(feed_values) + self._constants,
-                tuple(self._state_value(store, k) for k in self._state_in),
-                tuple(store[k] for k in self._state_read), counters)
+    def _first_call(self, args: list) -> Any:
+        """Runs through ``jax.jit`` (the cheapest dispatch afterwards), timing its compilation."""
+        timings: dict = {}
+        _recordings.append(timings)
+        try:
+            with self._context():
+                results = self._jitted(*args)
+        finally:
+            _recordings.pop()
+        self.trace_seconds = timings.get(_TRACE_EVENT, 0.0) + timings.get(_MLIR_EVENT, 0.0)
+        self.xla_compile_seconds = timings.get(_COMPILE_EVENT, 0.0)
+        self._call = self._jitted
+        return results
+
+    def _arguments(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
+        state = [store[k] for k in self._state_in] if self.steps is None else \
+            [self._state_value(store, k) for k in self._state_in]
+        args = [*feed_values, *self._constants, *state, *[store[k] for k in self._state_read]]
+        if self._uses_counters:
+            args.append(counters)
+        return args
 
     def __call__(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
         """Runs the program; updates ``store`` in place and returns fetched numpy values."""
-        if self._compiled is None:
-            self.compile(feed_values, store, counters)
-        args = (tuple(feed_values) + self._constants,
-                tuple([store[k] for k in self._state_in]) if self.steps is None else
-                tuple([self._state_value(store, k) for k in self._state_in]),
-                tuple([store[k] for k in self._state_read]), counters)
-        if self._needs_context:
-            with self._context():
-                written, fetched = self._compiled(*args)
+        if self._no_state and self.steps is None and not self._uses_counters:
+            args = feed_values + self._constant_list if self._constants else feed_values
         else:
-            written, fetched = self._compiled(*args)
+            args = self._arguments(feed_values, store, counters)
+        if self._call is None:
+            results = self._first_call(args)
+        elif self._needs_context:
+            with self._context():
+                results = self._call(*args)
+        else:
+            results = self._call(*args)
+        written = len(self._state_out)
         if written:
-            store.update(zip(self._state_out, written))
-        return [None if is_op else np.asarray(value)
-                for is_op, value in zip(self._fetch_is_op, fetched)]
+            store.update(zip(self._state_out, results[:written]))
+        fetched = iter(results[written:])
+        return [None if is_op else np.asarray(next(fetched)) for is_op in self._fetch_is_op]
