@@ -20,7 +20,11 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(VENV)/.installed
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,bench]"
 	$(BIN)/python benchmarks/run_overhead.py
+	$(BIN)/python benchmarks/compare_jax.py
+	$(BIN)/python benchmarks/gradient_chain.py --timeout 300
+	$(BIN)/python benchmarks/peak_memory.py
 
 clean:
 	rm -rf $(VENV)
