@@ -11,18 +11,6 @@ import graphnn as gn
 THIS_FILE = os.path.basename(__file__)
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    """Each test builds in its own default graph."""
-    with gn.Graph().as_default() as graph:
-        yield graph
-
-
-@pytest.fixture
-def sess():
-    session = gn.Session()
-    yield session
-    session.close()
 
 
 def _next_line() -> int:
@@ -303,9 +291,9 @@ _FAILING_RUNS = {
 
 
 @pytest.mark.parametrize("case", sorted(_FAILING_RUNS))
-def test_failing_run_leaves_session_unchanged(fresh_graph, case):
+def test_failing_run_leaves_session_unchanged(fresh_default_graph, case):
     error, failing_run = _FAILING_RUNS[case]
-    state = _State(fresh_graph)
+    state = _State(fresh_default_graph)
     with pytest.raises(error):
         failing_run(state)
     with pytest.raises(error):
@@ -314,9 +302,9 @@ def test_failing_run_leaves_session_unchanged(fresh_graph, case):
     state.sess.close()
 
 
-def test_failing_run_after_compiling_leaves_state_unchanged(fresh_graph):
+def test_failing_run_after_compiling_leaves_state_unchanged(fresh_default_graph):
     """The same fetches first succeed, then fail on a bad feed: nothing is applied."""
-    state = _State(fresh_graph)
+    state = _State(fresh_default_graph)
     fetches = [state.increment, state.noise, state.x * 2.0]
     _, first, _ = state.sess.run(fetches, feed_dict={state.x: np.ones([1, 3])})
     np.testing.assert_array_equal(first, state.first_noise)

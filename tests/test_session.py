@@ -8,18 +8,6 @@ import pytest
 import graphnn as gn
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    """Each test builds in its own default graph."""
-    with gn.Graph().as_default() as graph:
-        yield graph
-
-
-@pytest.fixture
-def sess():
-    session = gn.Session()
-    yield session
-    session.close()
 
 
 Pair = collections.namedtuple("Pair", ["first", "second"])
@@ -216,7 +204,7 @@ def test_assign_from_a_fed_value(sess):
     _assert_array(sess.run(v), [2.0, 4.0])
 
 
-def test_variables_are_per_session(fresh_graph):
+def test_variables_are_per_session(fresh_default_graph):
     v = gn.Variable(1.0)
     inc = v.assign_add(1.0)
     with gn.Session() as first, gn.Session() as second:
@@ -254,12 +242,12 @@ def test_variable_load_initializes_the_variable(sess):
     _assert_array(sess.run(v), [3.0, 4.0])
 
 
-def test_variable_load(fresh_graph, sess):
+def test_variable_load(fresh_default_graph, sess):
     v = gn.Variable(gn.zeros([2, 2]), name="v")
     sess.run(v.initializer)
-    ops_before = len(fresh_graph.get_operations())
+    ops_before = len(fresh_default_graph.get_operations())
     v.load(np.array([[1.0, 2.0], [3.0, 4.0]]), sess)
-    assert len(fresh_graph.get_operations()) == ops_before
+    assert len(fresh_default_graph.get_operations()) == ops_before
     _assert_array(sess.run(v), [[1.0, 2.0], [3.0, 4.0]])
     _assert_array(sess.run(v * 2.0), [[2.0, 4.0], [6.0, 8.0]])
     v.load([[5, 6], [7, 8]], sess)
@@ -445,22 +433,22 @@ def _draws(graph, fetch, runs=3):
         return [session.run(fetch) for _ in range(runs)]
 
 
-def test_graph_seed_makes_fresh_sessions_identical(fresh_graph):
+def test_graph_seed_makes_fresh_sessions_identical(fresh_default_graph):
     gn.set_random_seed(1234)
     r = gn.random_normal([4])
     u = gn.random_uniform([2, 2])
-    first = _draws(fresh_graph, [r, u])
-    second = _draws(fresh_graph, [r, u])
+    first = _draws(fresh_default_graph, [r, u])
+    second = _draws(fresh_default_graph, [r, u])
     for (r1, u1), (r2, u2) in zip(first, second):
         np.testing.assert_array_equal(r1, r2)
         np.testing.assert_array_equal(u1, u2)
 
 
-def test_graph_seed_attribute_works_like_set_random_seed(fresh_graph):
-    fresh_graph.seed = 7
+def test_graph_seed_attribute_works_like_set_random_seed(fresh_default_graph):
+    fresh_default_graph.seed = 7
     r = gn.random_uniform([5])
-    first = _draws(fresh_graph, r)
-    second = _draws(fresh_graph, r)
+    first = _draws(fresh_default_graph, r)
+    second = _draws(fresh_default_graph, r)
     np.testing.assert_array_equal(np.stack(first), np.stack(second))
 
 
@@ -475,7 +463,7 @@ def test_same_program_in_two_graphs_with_same_seed_is_identical():
     np.testing.assert_array_equal(results[0], results[1])
 
 
-def test_successive_runs_draw_different_values(fresh_graph, sess):
+def test_successive_runs_draw_different_values(fresh_default_graph, sess):
     gn.set_random_seed(5)
     r = gn.random_normal([8])
     a, b = sess.run(r), sess.run(r)
@@ -483,7 +471,7 @@ def test_successive_runs_draw_different_values(fresh_graph, sess):
     assert not np.array_equal(a, b)
 
 
-def test_different_random_ops_differ(fresh_graph, sess):
+def test_different_random_ops_differ(fresh_default_graph, sess):
     gn.set_random_seed(5)
     r1 = gn.random_normal([8])
     r2 = gn.random_normal([8])
@@ -491,15 +479,15 @@ def test_different_random_ops_differ(fresh_graph, sess):
     assert not np.array_equal(a, b)
 
 
-def test_op_seed_alone_is_reproducible_across_sessions(fresh_graph):
+def test_op_seed_alone_is_reproducible_across_sessions(fresh_default_graph):
     r = gn.random_uniform([6], seed=3)
-    first = np.stack(_draws(fresh_graph, r))
-    second = np.stack(_draws(fresh_graph, r))
+    first = np.stack(_draws(fresh_default_graph, r))
+    second = np.stack(_draws(fresh_default_graph, r))
     np.testing.assert_array_equal(first, second)
     assert not np.array_equal(first[0], first[1])
 
 
-def test_different_op_seeds_give_different_values(fresh_graph, sess):
+def test_different_op_seeds_give_different_values(fresh_default_graph, sess):
     gn.set_random_seed(1)
     a = gn.random_normal([8], seed=1)
     b = gn.random_normal([8], seed=2)
@@ -507,10 +495,10 @@ def test_different_op_seeds_give_different_values(fresh_graph, sess):
     assert not np.array_equal(va, vb)
 
 
-def test_unseeded_sessions_differ(fresh_graph):
+def test_unseeded_sessions_differ(fresh_default_graph):
     r = gn.random_normal([16])
-    first = _draws(fresh_graph, r, runs=1)[0]
-    second = _draws(fresh_graph, r, runs=1)[0]
+    first = _draws(fresh_default_graph, r, runs=1)[0]
+    second = _draws(fresh_default_graph, r, runs=1)[0]
     assert not np.array_equal(first, second)
 
 
@@ -533,7 +521,7 @@ def test_random_normal_with_shape_of_fed_tensor(sess):
         assert np.all(np.isfinite(n)) and np.std(n) > 0
 
 
-def test_random_variable_initializer_is_reproducible(fresh_graph):
+def test_random_variable_initializer_is_reproducible(fresh_default_graph):
     gn.set_random_seed(11)
     w = gn.Variable(gn.random_normal([3, 3]), name="w")
     values = []

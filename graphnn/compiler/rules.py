@@ -108,9 +108,16 @@ def _stop_gradient(op):
     return op.inputs[0]
 
 
-@rule(SIMPLIFY, "PlaceholderWithDefault", "unfed placeholder_with_default -> default")
-def _unfed_default(op):
+def _input_when_shape_is_kept(op):
+    """The op's first input, when the op leaves its value and static shape unchanged."""
     return op.inputs[0] if keeps_shape(op, op.inputs[0]) else None
+
+
+for _root, _name in (("PlaceholderWithDefault", "unfed placeholder_with_default -> default"),
+                     ("Reshape", "reshape to its own shape -> x"),
+                     ("SumToShape", "sum to its own shape -> x"),
+                     ("BroadcastTo", "broadcast to its own shape -> x")):
+    rule(SIMPLIFY, _root, _name)(_input_when_shape_is_kept)
 
 
 @rule(SIMPLIFY, "Cast", "cast to the same dtype -> x")
@@ -140,21 +147,6 @@ def _reshape_twice(op):
     if inner.op.type != "Reshape":
         return None
     return make(op, "Reshape", [inner.op.inputs[0], op.inputs[1]])
-
-
-@rule(SIMPLIFY, "Reshape", "reshape to its own shape -> x")
-def _reshape_noop(op):
-    return op.inputs[0] if keeps_shape(op, op.inputs[0]) else None
-
-
-@rule(SIMPLIFY, "SumToShape", "sum to its own shape -> x")
-def _sum_to_same_shape(op):
-    return op.inputs[0] if keeps_shape(op, op.inputs[0]) else None
-
-
-@rule(SIMPLIFY, "BroadcastTo", "broadcast to its own shape -> x")
-def _broadcast_to_same_shape(op):
-    return op.inputs[0] if keeps_shape(op, op.inputs[0]) else None
 
 
 @rule(SIMPLIFY, "SumToShape", "sum of a broadcast back to the source shape -> x * count")
