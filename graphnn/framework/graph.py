@@ -232,7 +232,13 @@ class Graph:
             if tensor.graph is not self:
                 raise ValueError(f"Tensor '{tensor.name}' belongs to a different graph than the "
                                  f"{op_type} op being created from it")
-        full_name = self.unique_name(name or op_type)
+        if name and name.endswith("/"):
+            # A scope name (TF 1 convention): the op takes exactly that name.
+            full_name = name[:-1]
+            if full_name in self._ops:
+                raise ValueError(f"An operation named '{full_name}' already exists")
+        else:
+            full_name = self.unique_name(name or op_type)
         location = user_location()
         try:
             specs = opdef.infer(inputs, **attrs)

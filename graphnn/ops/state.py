@@ -142,20 +142,21 @@ class Variable(Tensor):
         if callable(initial_value):
             initial_value = initial_value()
         graph = graph_of([initial_value])
-        with graph.control_dependencies(None):
+        # As TF 1: the scope "W/" holds the initial value and initializer, and the
+        # variable op takes the scope's (unique) name itself.
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
             init = convert_to_tensor(initial_value, dtype=None if isinstance(initial_value, Tensor)
-                                     else dtype, graph=graph)
+                                     else dtype, graph=graph, name="initial_value")
             if dtype is not None and init.dtype != dtypes.as_dtype(dtype):
                 init = apply("Cast", [init], {"DstT": dtypes.as_dtype(dtype)})
             if not init.shape.is_fully_defined():
-                raise ValueError(f"The initial value of Variable '{name or 'Variable'}' must have "
-                                 f"a fully defined shape, got {init.shape}")
+                raise ValueError(f"The initial value of Variable '{scope[:-1]}' must have a fully "
+                                 f"defined shape, got {init.shape}")
             op = graph.create_op(VARIABLE_OP, [], {"dtype": init.dtype, "shape": init.shape},
-                                 name=name or "Variable")
+                                 name=scope)
             super().__init__(op, 0, init.shape, init.dtype)
             op.outputs = (self,)
-            with graph.name_scope(op.name + "/"):
-                self.initializer: Operation = graph.create_op("Assign", [self, init]).outputs[0].op
+            self.initializer: Operation = graph.create_op("Assign", [self, init])
         self.initial_value = init
         self.trainable = bool(trainable)
         graph.add_to_collection(GraphKeys.GLOBAL_VARIABLES, self)
