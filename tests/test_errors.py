@@ -339,7 +339,7 @@ def test_compile_time_failure_leaves_variables_intact(sess):
     increment = v.assign_add([1.0, 1.0])
     noise = gn.random_normal(dims, seed=1)
     sess.run(v.initializer)
-    with pytest.raises(ValueError):
+    with pytest.raises(gn.errors.InvalidArgumentError, match="RandomStandardNormal"):
         sess.run([increment, noise], feed_dict={dims: [2, 3]})
     np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
     np.testing.assert_array_equal(sess.run(increment), [2.0, 3.0])

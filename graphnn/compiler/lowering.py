@@ -14,10 +14,11 @@ import time
 from typing import Any, Callable, Optional
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from graphnn.compiler.plan import Plan
-from graphnn.errors import FailedPreconditionError
+from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
 from graphnn.ops.state import VARIABLE_OP
 
@@ -58,19 +59,34 @@ def _is_static(value: Any) -> bool:
     return isinstance(value, np.ndarray)
 
 
+def evaluate_static(op: Operation, values: list) -> tuple:
+    """Runs ``op``'s JAX lowering now, on values known at compile time (numpy in and out).
+
+    The values become JAX arrays first, so the result is exactly what the compiled
+    program would compute (numpy would apply its own promotion rules).
+    """
+    wide = any(t.dtype.is_64bit for t in list(op.inputs) + list(op.outputs))
+    with jax.enable_x64(wide), jax.ensure_compile_time_eval():
+        result = op.op_def.lower(*[jnp.asarray(v) for v in values], **op.attrs)
+        results = result if isinstance(result, tuple) else (result,)
+        return tuple(np.asarray(r) for r in results)
+
+
 def _lower_op(op: Operation, args: list, key: Any) -> tuple:
     opdef = op.op_def
     kwargs = dict(op.attrs)
     if key is not None:
         kwargs["key"] = key
-    if not opdef.stateful and args and all(_is_static(a) for a in args):
-        with jax.ensure_compile_time_eval():
+    try:
+        if not opdef.stateful and args and all(_is_static(a) for a in args):
+            outputs = evaluate_static(op, args)
+        else:
             result = opdef.lower(*args, **kwargs)
-        result = tuple(np.asarray(r) for r in result) if isinstance(result, tuple) \
-            else np.asarray(result)
-    else:
-        result = opdef.lower(*args, **kwargs)
-    outputs = result if isinstance(result, tuple) else (result,)
+            outputs = result if isinstance(result, tuple) else (result,)
+    except (GraphError, ValueError, TypeError, IndexError, ZeroDivisionError) as error:
+        raise InvalidArgumentError(f"{op.describe()} cannot run with these inputs "
+                                   f"({', '.join(str(np.shape(a)) for a in args)}): {error}",
+                                   op) from None
     for tensor, value in zip(op.outputs, outputs):
         if np.dtype(value.dtype) != tensor.dtype.as_numpy_dtype:
             raise AssertionError(f"internal error: the lowering of {op.describe()} produced "

@@ -11,11 +11,11 @@ import dataclasses
 import time
 from typing import Any, Callable, Optional
 
-import jax
 import networkx as nx
 import numpy as np
 
 from graphnn.compiler import rules
+from graphnn.compiler.lowering import evaluate_static
 from graphnn.compiler.plan import topological_order
 from graphnn.compiler.subgraph import RunGraph
 from graphnn.framework.graph import Operation
@@ -81,16 +81,10 @@ def _evaluate(op: Operation) -> Optional[tuple]:
         return (np.array(int(np.prod(dims)), dtype),)
     if op.type in ("ZerosLike", "OnesLike"):
         return (np.full(dims, 0 if op.type == "ZerosLike" else 1, dtype),)
-    values = [t.op.attrs["value"] for t in op.inputs]
-    if op.op_def.reference is not None:
-        # The numpy reference avoids compiling a one-op XLA program per folded op.
-        result = op.op_def.reference(*values, **op.attrs)
-    else:
-        wide = any(t.dtype.is_64bit for t in op.inputs + op.outputs)
-        with jax.enable_x64(wide), jax.ensure_compile_time_eval():
-            result = op.op_def.lower(*values, **op.attrs)
-    results = result if isinstance(result, tuple) else (result,)
-    return tuple(np.asarray(r) for r in results)
+    try:
+        return evaluate_static(op, [t.op.attrs["value"] for t in op.inputs])
+    except Exception:  # noqa: BLE001 -- left to run time, which reports it with the op's name
+        return None
 
 
 def fold_constants(run: RunGraph) -> collections.Counter:
@@ -103,6 +97,8 @@ def fold_constants(run: RunGraph) -> collections.Counter:
         if any(n is None or n > FOLD_LIMIT for n in known):
             continue
         values = _evaluate(op)
+        if values is None:
+            continue
         for tensor, value in zip(op.outputs, values):
             const = run.graph.constant(value.astype(tensor.dtype.as_numpy_dtype),
                                        name=f"{op.name}/folded")

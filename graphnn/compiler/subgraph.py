@@ -50,12 +50,11 @@ def copy_for_run(source: Graph, plan: Plan, feed_shapes: list) -> RunGraph:
             continue
         try:
             copy = graph.create_op(op.type, [tensors[t] for t in op.inputs], op.attrs,
-                                   name=op.name,
+                                   name=op.name, location=op.location,
                                    control_inputs=[ops[c] for c in op.control_inputs if c in ops])
         except (ShapeError, DTypeError) as error:
-            raise InvalidArgumentError(f"With the fed shapes, {op.describe()} is invalid: "
-                                       f"{error}", op) from None
-        copy.location, copy.gradient_of = op.location, op.gradient_of
+            raise InvalidArgumentError(f"With the fed shapes, {error}", op) from None
+        copy.gradient_of = op.gradient_of
         ops[op] = copy
         origin[copy] = op
         for original, copied in zip(op.outputs, copy.outputs):

@@ -8,8 +8,6 @@ control-flow ops can carry sub-graphs (as TF's FuncGraph) without a redesign.
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
@@ -17,12 +15,9 @@ import numpy as np
 from graphnn.errors import DTypeError, NotFoundError, ShapeError
 from graphnn.framework import nx_export, registry, session_stack, values
 from graphnn.framework.dtypes import as_dtype
+from graphnn.framework.location import user_location
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_SKIPPED_FILES = (_PACKAGE_DIR, contextlib.__file__.rsplit(".", 1)[0])
-
 
 class GraphKeys:
     """Standard collection names (TF 1)."""
@@ -31,16 +26,6 @@ class GraphKeys:
     TRAINABLE_VARIABLES = "trainable_variables"
     TRAIN_OP = "train_op"
     SUMMARIES = "summaries"
-
-
-def user_location() -> tuple[str, int]:
-    """(file, line) of the innermost stack frame outside graphnn: where the user created an op."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_SKIPPED_FILES):
-        frame = frame.f_back
-    if frame is None:
-        return ("<unknown>", 0)
-    return (frame.f_code.co_filename, frame.f_lineno)
 
 
 class Operation:
@@ -215,8 +200,8 @@ class Graph:
 
     # ----- building ---------------------------------------------------------
     def create_op(self, op_type: str, inputs: Sequence[Tensor], attrs: Optional[dict] = None,
-                  name: Optional[str] = None, control_inputs: Sequence[Operation] = ()
-                  ) -> Operation:
+                  name: Optional[str] = None, control_inputs: Sequence[Operation] = (),
+                  location: Optional[tuple[str, int]] = None) -> Operation:
         """Adds an op of a registered type; infers its output shapes and dtypes.
 
         Raises:
@@ -239,7 +224,7 @@ class Graph:
                 raise ValueError(f"An operation named '{full_name}' already exists")
         else:
             full_name = self.unique_name(name or op_type)
-        location = user_location()
+        location = location or user_location()
         try:
             specs = opdef.infer(inputs, **attrs)
         except (ValueError, TypeError, IndexError) as error:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from graphnn.errors import DTypeError
 from graphnn.framework import session_stack, values
 from graphnn.framework.dtypes import DType
+from graphnn.framework.location import user_location
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.slicing import normalize_index
 
@@ -76,6 +77,10 @@ class Tensor:
     def __repr__(self) -> str:
         return f"<gn.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
 
+    # numpy defers to our reflected operators: np.float32(2) * t and ndarray + t make ops.
+    __array_ufunc__ = None
+    __array_priority__ = 100
+
     # Identity semantics (as TF 1) keep tensors usable as feed_dict keys.
     __hash__ = object.__hash__
 
@@ -131,7 +136,7 @@ class Tensor:
         return self.graph.create_op("StridedSlice", [self], {"index": spec}).outputs[0]
 
 
-def binary_operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+def binary_operands(x: Any, y: Any, op_type: str = "") -> tuple[Tensor, Tensor]:
     """Converts the non-Tensor operand of a binary op to the other operand's dtype.
 
     At least one of ``x``, ``y`` must be a Tensor. Two tensors must have the same
@@ -139,8 +144,10 @@ def binary_operands(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """
     if isinstance(x, Tensor) and isinstance(y, Tensor):
         if x.dtype != y.dtype:
-            raise DTypeError(f"Incompatible dtypes: Tensor '{x.name}' is {x.dtype} but Tensor "
-                             f"'{y.name}' is {y.dtype}; cast one of them with gn.cast")
+            file, line = user_location()
+            raise DTypeError(f"Incompatible dtypes for {op_type or 'a binary op'}: Tensor "
+                             f"'{x.name}' is {x.dtype} but Tensor '{y.name}' is {y.dtype}; cast "
+                             f"one of them with gn.cast (at {file}:{line})")
         if x.graph is not y.graph:
             raise ValueError(f"Tensors '{x.name}' and '{y.name}' belong to different graphs")
         return x, y
@@ -160,5 +167,5 @@ def constant_like(value: Any, other: Tensor) -> Tensor:
 
 
 def _binary(op_type: str, x: Any, y: Any) -> Tensor:
-    x, y = binary_operands(x, y)
+    x, y = binary_operands(x, y, op_type)
     return x.graph.create_op(op_type, [x, y]).outputs[0]

@@ -4,16 +4,15 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, Sequence
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from graphnn.errors import DTypeError, ShapeError
 from graphnn.framework import dtypes
-from graphnn.framework.shapes import TensorShape, broadcast_shapes, normalize_axis
+from graphnn.framework.shapes import TensorShape, normalize_axis
 from graphnn.framework.slicing import sliced_shape, to_python_index
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.declare import (OpDef, Sample, apply, apply_multi, check_dtype, pair, rand,
+from graphnn.ops.declare import (OpDef, Sample, apply, apply_multi, check_dtype, rand,
                                  register, require, shape_tensor, static_ints, static_shape,
                                  static_value, to_tensor)
 from graphnn.ops.vjp import vjp_gradient
@@ -403,7 +402,14 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0,
                              f"into {count} equal parts")
         sizes = (size // count,) * count
     else:
-        sizes = tuple(int(s) for s in num_or_size_splits)
+        sizes = _static_ints(num_or_size_splits, "split sizes")
+        if sizes.count(-1) == 1:
+            rank = value.shape.ndims
+            total = None if rank is None else value.shape[normalize_axis(axis, rank)]
+            if total is None:
+                raise ValueError(f"split of Tensor '{value.name}' with a -1 size needs the size "
+                                 f"of axis {axis} to be known")
+            sizes = tuple(total - (sum(sizes) + 1) if s == -1 else s for s in sizes)
     return list(apply_multi("Split", [value], {"sizes": sizes, "axis": int(axis)}, name=name))
 
 
@@ -433,8 +439,19 @@ def tile(input: Any, multiples: Sequence[int], name: Optional[str] = None) -> Te
     Example:
         >>> gn.tile(x, [2, 1])
     """
-    return apply("Tile", [to_tensor(input)], {"multiples": tuple(int(m) for m in multiples)},
+    return apply("Tile", [to_tensor(input)], {"multiples": _static_ints(multiples, "multiples")},
                  name=name)
+
+
+def _static_ints(value: Any, what: str) -> tuple:
+    """A tuple of ints from a list or a tensor whose value is known while building."""
+    if isinstance(value, Tensor):
+        known = static_value(value)
+        if known is None:
+            raise ValueError(f"{what} must be known when the graph is built; Tensor "
+                             f"'{value.name}' is only known at run time")
+        value = known
+    return tuple(int(v) for v in np.reshape(value, -1))
 
 
 def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
@@ -12,8 +12,8 @@ from graphnn.errors import DTypeError
 from graphnn.framework import dtypes
 from graphnn.framework.shapes import TensorShape, broadcast_shapes, normalize_axis
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, pair, rand, register,
-                                 require, static_ints, static_shape, static_value,
+from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, output_shape, pair, rand,
+                                 register, require, shape_tensor, static_ints, static_value,
                                  to_tensor)
 
 
@@ -97,7 +97,7 @@ def _fill_infer(inputs):
     dims, value = inputs
     check_dtype(dims, "int")
     require(value.shape.ndims in (0, None), f"the fill value must be a scalar, got {value.shape}")
-    return [(static_shape(dims), value.dtype)]
+    return [(output_shape(dims), value.dtype)]
 
 
 register(OpDef("Fill", infer=_fill_infer,
@@ -117,6 +117,7 @@ def _range_infer(inputs):
     known = [static_value(t) for t in inputs]
     if any(k is None for k in known):
         return [(TensorShape([None]), start.dtype)]
+    require(np.asarray(known[2]).item() != 0, "range's delta must not be zero")
     return [(TensorShape([len(np.arange(*known))]), start.dtype)]
 
 
@@ -203,9 +204,7 @@ def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
 
 def _filled(shape: Any, dtype: Any, value: float, name: Optional[str]) -> Tensor:
     dtype = dtypes.as_dtype(dtype)
-    if not isinstance(shape, Tensor):
-        shape = to_tensor(np.asarray(shape, np.int32).reshape(-1))
-    return apply("Fill", [shape, to_tensor(value, dtype)], name=name)
+    return apply("Fill", [shape_tensor(shape), to_tensor(value, dtype)], name=name)
 
 
 def zeros(shape: Any, dtype: Any = dtypes.float32, name: Optional[str] = None) -> Tensor:
@@ -278,6 +277,18 @@ def size(input: Any, out_type: Any = dtypes.int32, name: Optional[str] = None) -
     return apply("Size", [to_tensor(input)], {"out_type": dtypes.as_dtype(out_type)}, name=name)
 
 
+def _depth(depth: Any) -> int:
+    """one_hot's depth as a non-negative int, also from a constant tensor."""
+    value = static_value(depth) if isinstance(depth, Tensor) else depth
+    if value is None:
+        raise ValueError(f"one_hot needs a depth known when the graph is built; Tensor "
+                         f"'{depth.name}' is only known at run time")
+    value = int(np.asarray(value))
+    if value < 0:
+        raise ValueError(f"one_hot's depth must be >= 0, got {value}")
+    return value
+
+
 def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = None,
             axis: int = -1, dtype: Any = None, name: Optional[str] = None) -> Tensor:
     """One-hot vectors of length ``depth``; indices outside [0, depth) give all ``off_value``.
@@ -292,6 +303,6 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     dtype = dtypes.as_dtype(dtype)
     python_type = bool if dtype.is_bool else (float if dtype.is_floating else int)
     return apply("OneHot", [to_tensor(indices)],
-                 {"depth": int(depth), "axis": int(axis), "dtype": dtype,
+                 {"depth": _depth(depth), "axis": int(axis), "dtype": dtype,
                   "on_value": python_type(1 if on_value is None else on_value),
                   "off_value": python_type(0 if off_value is None else off_value)}, name=name)

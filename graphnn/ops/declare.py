@@ -15,7 +15,7 @@ from graphnn.framework.slicing import to_python_index
 from graphnn.framework.tensor import Tensor, binary_operands
 
 __all__ = ["OpDef", "Sample", "register", "apply", "apply_multi", "to_tensor", "pair",
-           "static_value", "static_shape", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
+           "static_value", "static_shape", "output_shape", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
            "float_sample_shapes", "broadcast_pairs", "static_ints", "shape_tensor"]
 
 
@@ -24,11 +24,11 @@ def to_tensor(value: Any, dtype: Any = None) -> Tensor:
     return convert_to_tensor(value, dtype=dtype)
 
 
-def pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+def pair(x: Any, y: Any, op_type: str = "") -> tuple[Tensor, Tensor]:
     """Operands of a binary op: Python scalars take the other operand's dtype."""
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = convert_to_tensor(x)
-    return binary_operands(x, y)
+    return binary_operands(x, y, op_type)
 
 
 def apply(op_type: str, inputs: Sequence[Any], attrs: Optional[dict] = None,
@@ -69,6 +69,16 @@ def static_value(tensor: Tensor) -> Optional[np.ndarray]:
             return np.asarray(parts[0][to_python_index(op.attrs["index"])])
         return parts[0]
     return None
+
+
+def output_shape(shape: Tensor) -> TensorShape:
+    """The static shape of an op that creates a tensor of the shape held in ``shape``
+    (Fill, random ops): every known dimension must be a size, not -1 or None."""
+    known = static_value(shape)
+    if known is not None and np.any(np.asarray(known) < 0):
+        raise ShapeError(f"the requested shape {np.asarray(known).tolist()} has a negative or "
+                         f"unknown (None) dimension; every dimension must be known and >= 0")
+    return static_shape(shape)
 
 
 def static_shape(shape: Tensor) -> TensorShape:

@@ -358,7 +358,7 @@ def _unary_function(op_type: str, public_name: str, summary: str) -> Callable:
 
 def _binary_function(op_type: str, public_name: str, summary: str) -> Callable:
     def function(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-        x, y = pair(x, y)
+        x, y = pair(x, y, op_type)
         return apply(op_type, [x, y], name=name)
     function.__name__ = function.__qualname__ = public_name
     function.__doc__ = (f"{summary} Numpy broadcasting; a Python scalar takes the other "

@@ -6,7 +6,7 @@ cross-entropy, l2_loss, bias_add and dropout are compositions.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp

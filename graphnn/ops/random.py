@@ -6,19 +6,18 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import jax
-import jax.numpy as jnp
 
 from graphnn.framework import dtypes
 from graphnn.framework.graph import get_default_graph
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.declare import (OpDef, apply, check_dtype, register, shape_tensor, static_ints,
-                                 static_shape, to_tensor)
+from graphnn.ops.declare import (OpDef, apply, check_dtype, output_shape, register, shape_tensor,
+                                 static_ints, to_tensor)
 
 
 def _random_infer(inputs, dtype, seed=None):
     shape = inputs[0]
     check_dtype(shape, "int")
-    return [(static_shape(shape), dtype)]
+    return [(output_shape(shape), dtype)]
 
 
 def _int_uniform_infer(inputs, dtype, seed=None):

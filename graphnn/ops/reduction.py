@@ -10,7 +10,7 @@ from graphnn.framework import dtypes
 from graphnn.framework.shapes import TensorShape, normalize_axes, normalize_axis
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, rand, register, require,
-                                 to_tensor)
+                                 static_value, to_tensor)
 
 
 def reduced_shape(shape: TensorShape, axes: Optional[tuple], keepdims: bool) -> TensorShape:
@@ -156,7 +156,11 @@ def _axes(axis: Any) -> Optional[tuple]:
     if axis is None:
         return None
     if isinstance(axis, Tensor):
-        raise TypeError("Reduction axes must be Python ints, not Tensors")
+        known = static_value(axis)
+        if known is None:
+            raise TypeError(f"Reduction axes must be known when the graph is built; Tensor "
+                            f"'{axis.name}' is only known at run time")
+        axis = known
     return (int(axis),) if np.ndim(axis) == 0 else tuple(int(a) for a in axis)
 
 

@@ -1,7 +1,7 @@
 """Sources and state: placeholders, constants, variables and their assignments, grouping."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import jax
 import numpy as np
@@ -206,6 +206,11 @@ class Variable(Tensor):
     def value(self) -> Tensor:
         """The variable's value at the start of the run (the variable's own tensor)."""
         return self
+
+    def initialized_value(self) -> Tensor:
+        """The value this variable starts with: use it to initialize another variable from
+        this one (``Variable(w.initialized_value() * 2)``), which then needs no ordering."""
+        return self.initial_value
 
     def read_value(self) -> Tensor:
         """A fresh read: under ``control_dependencies([assign])`` it sees the assigned value."""

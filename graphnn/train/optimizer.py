@@ -46,12 +46,17 @@ class Optimizer:
         Example:
             >>> train = opt.apply_gradients(opt.compute_gradients(loss))
         """
+        for _, var in grads_and_vars:
+            if not isinstance(var, Variable):
+                raise TypeError(f"apply_gradients needs (gradient, gn.Variable) pairs; got "
+                                f"{var!r} in place of a Variable")
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             names = ", ".join(f"'{v.op.name}'" for _, v in grads_and_vars)
             raise ValueError(f"No gradients provided for any variable: {names}")
         graph = pairs[0][1].graph
-        with graph.name_scope(name or self._name):
+        # As TF 1: the update ops live in the scope "<name>/" and the train op is "<name>".
+        with graph.name_scope(name or self._name) as scope:
             for _, var in pairs:
                 self._create_slots(var)
             shared = self._prepare(graph)
@@ -67,7 +72,7 @@ class Optimizer:
                 if global_step is not None:
                     finish.append(global_step.assign_add(
                         convert_to_tensor(1, global_step.dtype, graph=graph)))
-            train_op = group(*updates, *finish, name="train")
+            train_op = group(*updates, *finish, name=scope)
         graph.add_to_collection(GraphKeys.TRAIN_OP, train_op)
         return train_op
 

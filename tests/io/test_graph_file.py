@@ -269,7 +269,7 @@ def test_file_is_plain_versioned_json(tmp_path):
     by_name = {op["name"]: op for op in document["ops"]}
     assert by_name["x"]["attrs"] == {"dtype": {"$dtype": "float32"},
                                      "shape": {"$shape": [None, 3]}}
-    assert by_name["loss_after"]["control_inputs"] == ["Adam/train"]
+    assert by_name["loss_after"]["control_inputs"] == ["Adam"]
     assert by_name["dense/MatMul"]["inputs"] == ["x:0", "dense/W:0"]
     assert document["variables"][0] == {"name": "dense/W", "initializer": "dense/W/Assign",
                                         "initial_value": "dense/Mul:0", "trainable": True}

@@ -44,7 +44,7 @@ def test_one_edge_per_input_slot_and_control_edges(graph):
     assert sorted(e["input_index"] for e in edges.values()) == [0, 1]  # y * y: two slots
     assert all(e["shape"] == "(?, 1)" and e["dtype"] == "float32" and not e["control"]
                for e in edges.values())
-    (control,) = view.get_edge_data("GradientDescent/train", "after").values()
+    (control,) = view.get_edge_data("GradientDescent", "after").values()
     assert control == {"control": True}
     data_edges = sum(len(op.inputs) for op in graph.get_operations())
     control_edges = sum(len(op.control_inputs) for op in graph.get_operations())
