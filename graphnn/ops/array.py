@@ -12,8 +12,8 @@ from graphnn.framework import dtypes
 from graphnn.framework.shapes import TensorShape, normalize_axis
 from graphnn.framework.slicing import sliced_shape, to_python_index
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.declare import (OpDef, Sample, apply, apply_multi, check_dtype, rand,
-                                 register, require, shape_tensor, static_ints, static_shape,
+from graphnn.ops.declare import (OpDef, Sample, apply, apply_multi, build_time_ints, check_dtype,
+                                 rand, register, require, shape_tensor, static_ints, static_shape,
                                  static_value, to_tensor)
 from graphnn.ops.vjp import vjp_gradient
 
@@ -402,7 +402,7 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0,
                              f"into {count} equal parts")
         sizes = (size // count,) * count
     else:
-        sizes = _static_ints(num_or_size_splits, "split sizes")
+        sizes = build_time_ints(num_or_size_splits, "split sizes")
         if sizes.count(-1) == 1:
             rank = value.shape.ndims
             total = None if rank is None else value.shape[normalize_axis(axis, rank)]
@@ -439,19 +439,8 @@ def tile(input: Any, multiples: Sequence[int], name: Optional[str] = None) -> Te
     Example:
         >>> gn.tile(x, [2, 1])
     """
-    return apply("Tile", [to_tensor(input)], {"multiples": _static_ints(multiples, "multiples")},
-                 name=name)
-
-
-def _static_ints(value: Any, what: str) -> tuple:
-    """A tuple of ints from a list or a tensor whose value is known while building."""
-    if isinstance(value, Tensor):
-        known = static_value(value)
-        if known is None:
-            raise ValueError(f"{what} must be known when the graph is built; Tensor "
-                             f"'{value.name}' is only known at run time")
-        value = known
-    return tuple(int(v) for v in np.reshape(value, -1))
+    return apply("Tile", [to_tensor(input)],
+                 {"multiples": build_time_ints(multiples, "multiples")}, name=name)
 
 
 def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,

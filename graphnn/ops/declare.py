@@ -15,7 +15,7 @@ from graphnn.framework.slicing import to_python_index
 from graphnn.framework.tensor import Tensor, binary_operands
 
 __all__ = ["OpDef", "Sample", "register", "apply", "apply_multi", "to_tensor", "pair",
-           "static_value", "static_shape", "output_shape", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
+           "static_value", "static_shape", "output_shape", "build_time_ints", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
            "float_sample_shapes", "broadcast_pairs", "static_ints", "shape_tensor"]
 
 
@@ -69,6 +69,18 @@ def static_value(tensor: Tensor) -> Optional[np.ndarray]:
             return np.asarray(parts[0][to_python_index(op.attrs["index"])])
         return parts[0]
     return None
+
+
+def build_time_ints(value: Any, what: str) -> tuple:
+    """A tuple of ints from a number, a list, or a tensor whose value is known while building
+    (a constant, ``gn.shape`` of a fully defined tensor ...)."""
+    if isinstance(value, Tensor):
+        known = static_value(value)
+        if known is None:
+            raise ValueError(f"{what} must be known when the graph is built; Tensor "
+                             f"'{value.name}' is only known at run time")
+        value = known
+    return tuple(int(v) for v in np.reshape(value, -1))
 
 
 def output_shape(shape: Tensor) -> TensorShape:

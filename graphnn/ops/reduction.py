@@ -9,8 +9,8 @@ import numpy as np
 from graphnn.framework import dtypes
 from graphnn.framework.shapes import TensorShape, normalize_axes, normalize_axis
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, rand, register, require,
-                                 static_value, to_tensor)
+from graphnn.ops.declare import (OpDef, Sample, apply, build_time_ints, check_dtype, rand,
+                                 register, require, to_tensor)
 
 
 def reduced_shape(shape: TensorShape, axes: Optional[tuple], keepdims: bool) -> TensorShape:
@@ -153,15 +153,7 @@ for _op_type, _jax_fn, _numpy_fn in (("ArgMax", jnp.argmax, np.argmax),
 
 # ----- public functions -------------------------------------------------------------
 def _axes(axis: Any) -> Optional[tuple]:
-    if axis is None:
-        return None
-    if isinstance(axis, Tensor):
-        known = static_value(axis)
-        if known is None:
-            raise TypeError(f"Reduction axes must be known when the graph is built; Tensor "
-                            f"'{axis.name}' is only known at run time")
-        axis = known
-    return (int(axis),) if np.ndim(axis) == 0 else tuple(int(a) for a in axis)
+    return None if axis is None else build_time_ints(axis, "Reduction axes")
 
 
 def _reduce(op_type: str, x: Any, axis: Any, keepdims: bool, name: Optional[str]) -> Tensor:
