@@ -149,6 +149,7 @@ class Variable(Tensor):
                                      else dtype, graph=graph, name="initial_value")
             if dtype is not None and init.dtype != dtypes.as_dtype(dtype):
                 init = apply("Cast", [init], {"DstT": dtypes.as_dtype(dtype)})
+            init = _reading_initial_values(init)
             if not init.shape.is_fully_defined():
                 raise ValueError(f"The initial value of Variable '{scope[:-1]}' must have a fully "
                                  f"defined shape, got {init.shape}")
@@ -222,6 +223,33 @@ class Variable(Tensor):
 
     def __repr__(self) -> str:
         return f"<gn.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+
+def _reading_initial_values(value: Tensor) -> Tensor:
+    """``value`` recomputed from other variables' initial values instead of their values.
+
+    So ``Variable(w * 2)`` can be initialized in the same run as ``w`` (TF 1 guards such
+    initial values the same way); ops that read no variable are reused, not copied.
+    """
+    graph = value.graph
+    variables = {v.op: v for v in graph.get_collection(GraphKeys.GLOBAL_VARIABLES)}
+    rebuilt: dict[Tensor, Tensor] = {}
+
+    def rebuild(tensor: Tensor) -> Tensor:
+        if tensor not in rebuilt:
+            op = tensor.op
+            if op in variables:
+                rebuilt[tensor] = rebuild(variables[op].initial_value)
+            else:
+                inputs = [rebuild(t) for t in op.inputs]
+                if all(new is old for new, old in zip(inputs, op.inputs)):
+                    rebuilt[tensor] = tensor
+                else:
+                    copy = graph.create_op(op.type, inputs, op.attrs, name=op.name.split("/")[-1])
+                    rebuilt[tensor] = copy.outputs[tensor.value_index]
+        return rebuilt[tensor]
+
+    return rebuild(value)
 
 
 def global_variables() -> list[Variable]:

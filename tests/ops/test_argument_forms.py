@@ -69,3 +69,11 @@ def test_optimizer_ops_are_named_like_tf1():
     assert gn.train.GradientDescentOptimizer(0.1).minimize(loss).name == "GradientDescent"
     with pytest.raises(TypeError, match="gn.Variable"):
         gn.train.GradientDescentOptimizer(0.1).apply_gradients([(w, w * 2.0)])
+
+
+def test_variable_initialized_from_other_variables_in_one_run():
+    v = gn.Variable([1.0, 2.0], name="v")
+    doubled = gn.Variable(v * 2.0, name="doubled")
+    total = gn.Variable(gn.reduce_sum(doubled) + v, name="total")
+    np.testing.assert_allclose(run([v, doubled, total]), [[1, 2], [2, 4], [7, 8]])
+    assert doubled.initial_value.op.name == "doubled/Mul"
