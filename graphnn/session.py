@@ -391,7 +391,6 @@ class Session:
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
         executable = self._executable(structure.leaves, feed_tensors, feed_values)
         if executable.xla_compile_seconds is None:
-            executable.check_initialized(self._store)
             executable.compile(feed_values, self._store, self._counter_values(executable)
                                if executable.random_keys else None)
         records, graph = self._reports[executable]

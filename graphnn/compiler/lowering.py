@@ -156,6 +156,17 @@ def _scan_steps(traced, read_write: list, written_order: list, steps: int):
     return loop
 
 
+class _StateSpecs(dict):
+    """The variable store, with a shape-and-dtype stand-in for each missing variable."""
+
+    def __missing__(self, variable: Operation) -> jax.ShapeDtypeStruct:
+        return jax.ShapeDtypeStruct(tuple(variable.attrs["shape"].as_list()),
+                                    variable.attrs["dtype"].as_numpy_dtype)
+
+    def __contains__(self, variable: object) -> bool:
+        return True
+
+
 class Executable:
     """One compiled program for a Plan: variables in, updated variables out (donated).
 
@@ -248,8 +259,11 @@ class Executable:
         return np.zeros(op.attrs["shape"].as_list(), op.attrs["dtype"].as_numpy_dtype)
 
     def compile(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
-        """Compiles ahead of any run (for ``compile_report``); runs then use this program."""
-        args = self._arguments(feed_values, store, counters)
+        """Compiles ahead of any run (for ``compile_report``); runs then use this program.
+
+        Only shapes and dtypes matter here, so uninitialized variables are no obstacle.
+        """
+        args = self._arguments(feed_values, _StateSpecs(store), counters)
         with self._context():
             start = time.perf_counter()
             lowered = self._jitted.lower(*args)

@@ -214,3 +214,16 @@ def test_recompiling_for_changing_shapes_warns_naming_the_placeholder(x):
             sess.run(y, {x: np.ones((7, 4))})
         report = sess.compile_report(y, {x: np.ones((7, 4))})
     assert [s["x"] for s in report.compiled_shapes] == [(4, 4), (5, 4), (6, 4), (7, 4)]
+
+
+def test_compile_report_needs_no_initialized_variables(x):
+    w = gn.Variable(np.ones((4, 2), np.float32), name="w")
+    loss = gn.reduce_sum(gn.matmul(x, w))
+    train = gn.train.AdamOptimizer().minimize(loss)
+    with gn.Session() as sess:
+        report = sess.compile_report([train, loss], {x: X})
+        assert report.xla_compile_seconds > 0
+        with pytest.raises(gn.errors.FailedPreconditionError, match="uninitialized value w"):
+            sess.run([train, loss], {x: X})
+        sess.run(gn.global_variables_initializer())
+        np.testing.assert_allclose(sess.run([train, loss], {x: X})[1], X.sum() * 2)
