@@ -16,7 +16,6 @@ import numpy as np
 
 from graphnn.compiler import rules
 from graphnn.compiler.lowering import evaluate_static
-from graphnn.compiler.plan import topological_order
 from graphnn.compiler.subgraph import RunGraph
 from graphnn.framework.graph import Operation
 from graphnn.framework.tensor import Tensor
@@ -41,23 +40,33 @@ def _replace(run: RunGraph, old: Tensor, new: Tensor) -> None:
     run.fetches = [new if f is old else f for f in run.fetches]
 
 
-def _live_ops(run: RunGraph) -> list[Operation]:
-    """Ops the fetches need (through inputs and control inputs), in dependency order."""
-    dag = nx.DiGraph()
-    stack = [f.op if isinstance(f, Tensor) else f for f in run.fetches]
-    dag.add_nodes_from(stack)
+def _live_graph(run: RunGraph) -> tuple[set, list]:
+    """The ops the fetches need (through inputs and control inputs) and their edges."""
+    roots = [f.op if isinstance(f, Tensor) else f for f in run.fetches]
+    seen, stack, edges = set(roots), list(roots), []
     while stack:
         op = stack.pop()
         for before in [t.op for t in op.inputs] + list(op.control_inputs):
-            if before not in dag:
+            edges.append((before, op))
+            if before not in seen:
+                seen.add(before)
                 stack.append(before)
-            dag.add_edge(before, op)
-    return topological_order(dag)
+    return seen, edges
+
+
+def _live_ops(run: RunGraph) -> list[Operation]:
+    """The ops the fetches need, in dependency order."""
+    live, edges = _live_graph(run)
+    dag = nx.DiGraph()
+    dag.add_nodes_from(sorted(live, key=lambda op: op._id))
+    dag.add_edges_from(edges)
+    # Any topological order serves the passes; insertion order keeps it deterministic.
+    return list(nx.topological_sort(dag))
 
 
 # ----- passes ----------------------------------------------------------------------------
 def eliminate_dead_code(run: RunGraph) -> collections.Counter:
-    live = set(_live_ops(run))
+    live, _ = _live_graph(run)
     dead = [op for op in run.graph.get_operations() if op not in live]
     run.graph.remove_ops(dead)
     return collections.Counter({"unused op removed": len(dead)} if dead else {})

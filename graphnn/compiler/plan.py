@@ -55,12 +55,12 @@ def dependency_graph(graph: Graph, fed: set) -> nx.DiGraph:
 
 
 def topological_order(dag: nx.DiGraph) -> list:
-    """Ops in dependency order; ties broken by creation order so runs are deterministic.
+    """Ops in dependency order, deterministic (nodes are inserted in creation order).
 
     Creation order alone is not enough once the compiler has rewritten a copy: a folded
     constant is created after the ops that now read it.
     """
-    return list(nx.lexicographical_topological_sort(dag, key=lambda op: op._id))
+    return list(nx.topological_sort(dag))
 
 
 def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
