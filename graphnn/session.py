@@ -183,6 +183,8 @@ class Session:
         """Frees the variables and compiled programs; the session cannot run afterwards."""
         self._store.clear()
         self._cache.clear()
+        self._reports.clear()
+        self._plans.clear()
         self._closed = True
 
     def __enter__(self) -> Session:
