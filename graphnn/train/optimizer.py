@@ -59,16 +59,15 @@ class Optimizer:
         with graph.name_scope(name or self._name) as scope:
             for _, var in pairs:
                 self._create_slots(var)
-            shared = self._prepare(graph)
             updates = []
             for grad, var in pairs:
                 with graph.name_scope(f"update_{var.op.name.replace('/', '_')}"):
                     grad = convert_to_tensor(grad, graph=graph)
                     if grad.dtype != var.dtype:
                         grad = cast(grad, var.dtype)
-                    updates.append(self._apply_dense(grad, var, shared))
+                    updates.append(self._apply_dense(grad, var))
             with graph.control_dependencies(updates):
-                finish = self._finish(shared)
+                finish = self._finish()
                 if global_step is not None:
                     finish.append(global_step.assign_add(
                         convert_to_tensor(1, global_step.dtype, graph=graph)))
@@ -113,14 +112,10 @@ class Optimizer:
     def _create_slots(self, var: Variable) -> None:
         """Creates the slot variables ``var`` needs (none by default)."""
 
-    def _prepare(self, graph) -> dict:
-        """Tensors shared by all updates of one step (learning rate, bias corrections ...)."""
-        return {}
-
-    def _apply_dense(self, grad: Tensor, var: Variable, shared: dict) -> Tensor:
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         raise TypeError(f"{type(self).__name__} must define _apply_dense")
 
-    def _finish(self, shared: dict) -> list:
+    def _finish(self) -> list:
         """Ops run once per step after all updates (e.g. Adam's beta powers)."""
         return []
 

@@ -22,7 +22,7 @@ class GradientDescentOptimizer(Optimizer):
         super().__init__(name)
         self._learning_rate = learning_rate
 
-    def _apply_dense(self, grad: Tensor, var: Variable, shared: dict) -> Tensor:
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         return var.assign_sub(self._hyper(self._learning_rate, var.dtype, var.graph) * grad)
 
 
@@ -43,7 +43,7 @@ class MomentumOptimizer(Optimizer):
     def _create_slots(self, var: Variable) -> None:
         self._slot(var, "momentum")
 
-    def _apply_dense(self, grad: Tensor, var: Variable, shared: dict) -> Tensor:
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         lr = self._hyper(self._learning_rate, var.dtype, var.graph)
         momentum = self._hyper(self._momentum, var.dtype, var.graph)
         accum = self.get_slot(var, "momentum")
@@ -83,7 +83,7 @@ class AdamOptimizer(Optimizer):
         power = self._powers[name]
         return power if power.dtype == var.dtype else cast(power, var.dtype)
 
-    def _apply_dense(self, grad: Tensor, var: Variable, shared: dict) -> Tensor:
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         graph = var.graph
         lr = self._hyper(self._learning_rate, var.dtype, graph)
         beta1 = self._hyper(self._beta1, var.dtype, graph)
@@ -96,7 +96,7 @@ class AdamOptimizer(Optimizer):
             beta2 * self.get_slot(var, "v") + (1.0 - beta2) * grad * grad)
         return var.assign_sub(lr_t * m / (sqrt(v) + epsilon))
 
-    def _finish(self, shared: dict) -> list:
+    def _finish(self) -> list:
         beta1_power, beta2_power = self._powers["beta1_power"], self._powers["beta2_power"]
         return [beta1_power.assign(beta1_power * self._beta1),
                 beta2_power.assign(beta2_power * self._beta2)]
@@ -126,7 +126,7 @@ class RMSPropOptimizer(Optimizer):
         if self._centered:
             self._slot(var, "mg")
 
-    def _apply_dense(self, grad: Tensor, var: Variable, shared: dict) -> Tensor:
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         graph = var.graph
         lr = self._hyper(self._learning_rate, var.dtype, graph)
         decay = self._hyper(self._decay, var.dtype, graph)
@@ -163,7 +163,7 @@ class AdagradOptimizer(Optimizer):
     def _create_slots(self, var: Variable) -> None:
         self._slot(var, "accumulator", initial=self._initial)
 
-    def _apply_dense(self, grad: Tensor, var: Variable, shared: dict) -> Tensor:
+    def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         lr = self._hyper(self._learning_rate, var.dtype, var.graph)
         accumulator = self.get_slot(var, "accumulator")
         accum = accumulator.assign(accumulator + grad * grad)
