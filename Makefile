@@ -1,9 +1,15 @@
 # Two entry points for a fresh machine with only Python 3: `make demo` and `make test`.
+# CI (.ci/run) also runs `make test-lowest`: the suite on the oldest versions that
+# pyproject.toml allows, so a lower bound can never silently stop being true.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOWEST_VENV := .venv-lowest
+# The lowest Python that requires-python allows, read from pyproject.toml so the two
+# cannot drift apart; uv finds it on PATH or downloads it.
+LOWEST_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"/\1/p' pyproject.toml)
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-lowest bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +19,28 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
 	touch $@
 
+# A fresh venv each time pyproject.toml changes: installing into an existing one
+# would keep newer versions that already satisfy the bounds. lowest-direct lowers
+# every dependency pyproject.toml names (jaxlib included) to its lower bound.
+$(LOWEST_VENV)/.installed: pyproject.toml | $(BIN)/uv
+	rm -rf $(LOWEST_VENV)
+	$(BIN)/uv venv --quiet --python $(LOWEST_PYTHON) $(LOWEST_VENV)
+	$(BIN)/uv pip install --quiet --python $(LOWEST_VENV)/bin/python \
+		--resolution lowest-direct -e ".[dev]"
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -n 2
+
+test-lowest: $(LOWEST_VENV)/.installed
+	$(LOWEST_VENV)/bin/python -c "import sys, jax, jaxlib, numpy, networkx, ml_dtypes; \
+		print('lowest versions: Python', sys.version.split()[0], 'jax', jax.__version__, \
+		'jaxlib', jaxlib.__version__, 'numpy', numpy.__version__, \
+		'networkx', networkx.__version__, 'ml_dtypes', ml_dtypes.__version__)"
+	$(LOWEST_VENV)/bin/python -m pytest -q -n 2
 
 bench: $(VENV)/.installed
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,bench]"
@@ -27,4 +50,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/peak_memory.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LOWEST_VENV)
