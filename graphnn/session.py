@@ -352,7 +352,7 @@ class Session:
             plan = self._plans[plan_key] = make_plan(self.graph, fetches, feed_tensors)
         start = time.perf_counter()
         run = copy_for_run(self.graph, plan, list(shapes))
-        records = [PassRecord("prune", self.graph.version, run.graph.version, {},
+        records = [PassRecord("prune", self.graph.num_ops, run.graph.num_ops, {},
                               time.perf_counter() - start)]
         records += run_pipeline(run, self.optimize)
         optimized = make_plan(run.graph, run.fetches, run.feeds)

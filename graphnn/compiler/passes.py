@@ -223,11 +223,11 @@ def run_pipeline(run: RunGraph, optimize: bool) -> list[PassRecord]:
     records = []
     pipeline = PIPELINE if optimize else (("eliminate_dead_code", eliminate_dead_code),)
     for name, fn in pipeline:
-        before = run.graph.version
+        before = run.graph.num_ops
         start = time.perf_counter()
         fired = fn(run)
         if name != "eliminate_dead_code":
             eliminate_dead_code(run)
-        records.append(PassRecord(name, before, run.graph.version, dict(fired),
+        records.append(PassRecord(name, before, run.graph.num_ops, dict(fired),
                                   time.perf_counter() - start))
     return records

@@ -1,13 +1,32 @@
 """Graph and Operation: the define-then-run IR.
 
-A Graph owns Operations in creation order (always a valid topological order:
-an op's inputs and control inputs exist before it). Operations are immutable
-once created; their ``attrs`` may hold any value, including another Graph, so
-control-flow ops can carry sub-graphs (as TF's FuncGraph) without a redesign.
+A Graph owns Operations in creation order. Ops are only ever added to a user's
+graph (``create_op``), so there creation order is a valid topological order: an
+op's inputs and control inputs exist before it. The compiler edits its private
+copies (``replace_uses``, ``remove_ops``): there a consumer may read an op created
+after it, so code that needs a dependency order over a copy sorts the ops itself.
+
+Each op gets an id (``Operation._id``) from a counter that only grows, never
+reused after ``remove_ops``: sorting by id is creation order and deterministic,
+and an unseeded random op uses its id as its op-level seed (TensorFlow 1's rule,
+``Graph._last_id``). ``Graph.version`` likewise only grows: it counts every change
+(op added, uses replaced, ops removed), while ``num_ops`` is the current size.
+
+An op's type, name, attributes and outputs never change; its ``attrs`` may hold
+any value, including another Graph, so control-flow ops can carry sub-graphs (as
+TF's FuncGraph). Its inputs change only through ``replace_uses`` on a compiler's
+copy; importers and copiers set ``location`` and ``gradient_of`` right after
+creating an op.
+
+Names follow TensorFlow's rule (``check_name``): ``[A-Za-z0-9.][A-Za-z0-9_.\\-/>]*``,
+scope names may also start with ``_``, and no component between slashes is
+empty, ``.`` or ``..`` (names end up in file paths and tensor names ``op:0``).
 """
 from __future__ import annotations
 
 import contextlib
+import operator
+import re
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
@@ -18,6 +37,43 @@ from graphnn.framework.dtypes import as_dtype
 from graphnn.framework.location import user_location
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
+
+_OP_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-/>]*")
+_SCOPE_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9_.\-/>]*")
+# Seeds become JAX PRNG key data and fold_in values, both 32-bit: a larger seed would
+# silently collide with a smaller one.
+MAX_SEED = 2 ** 32 - 1
+
+
+def check_name(name: str, scope: bool = False, in_scope: bool = False) -> None:
+    """Raises ValueError unless ``name`` is a valid op name (``scope``: name-scope name).
+
+    An op name matches ``[A-Za-z0-9.][A-Za-z0-9_.\\-/>]*`` (TensorFlow's rule); a scope
+    name, or a name given inside a scope (``in_scope``), may also start with ``_``; no
+    part between slashes may be empty, ``.`` or ``..``.
+    """
+    kind = "scope name" if scope else "op name"
+    if not isinstance(name, str):
+        raise TypeError(f"An {kind} must be a string, got {name!r}")
+    pattern = _SCOPE_NAME if scope or in_scope else _OP_NAME
+    if pattern.fullmatch(name) is None or any(
+            part in ("", ".", "..") for part in name.split("/")):
+        raise ValueError(f"{name!r} is not a valid {kind}: names match "
+                         f"[A-Za-z0-9.][A-Za-z0-9_.\\-/>]* (a scope name, or a name inside a "
+                         f"scope, may also start with '_') and no part between slashes may be "
+                         f"empty, '.' or '..'")
+
+
+def check_seed(seed: Any, what: str) -> Optional[int]:
+    """``seed`` as an int, or None; ValueError unless it is an integer in [0, 2**32 - 1]."""
+    if seed is None:
+        return None
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) \
+            and 0 <= seed <= MAX_SEED:
+        return int(seed)
+    raise ValueError(f"{what} must be None or an integer in [0, {MAX_SEED}] (2**32 - 1), "
+                     f"got {seed!r}")
+
 
 class GraphKeys:
     """Standard collection names (TF 1)."""
@@ -110,7 +166,18 @@ class Graph:
         self._gradient_of_stack: list[Operation] = []
         self._collections: dict[str, list] = {}
         self._consumers: dict[Tensor, list[Operation]] = {}
-        self.seed: Optional[int] = None
+        self._seed: Optional[int] = None
+        self._next_id = 0
+        self._version = 0
+
+    @property
+    def seed(self) -> Optional[int]:
+        """The graph-level random seed (``gn.set_random_seed``), an int in [0, 2**32 - 1] or None."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, value: Any) -> None:
+        self._seed = check_seed(value, "The graph seed")
 
     # ----- contexts ---------------------------------------------------------
     @contextlib.contextmanager
@@ -127,13 +194,18 @@ class Graph:
         """Prefixes the names of ops created inside with ``name/`` (made unique, as TF 1).
 
         A name ending in "/" re-enters that exact scope; None or "" the root scope.
+
+        Raises:
+            ValueError: ``name`` breaks the naming rule (see ``check_name``).
         """
         previous = self._name_stack
         if not name:
             scope = ""
         elif name.endswith("/"):
             scope = name[:-1]
+            check_name(scope, scope=True)
         else:
+            check_name(name, scope=True)
             scope = self.unique_name(name)
         self._name_stack = scope
         try:
@@ -204,7 +276,11 @@ class Graph:
                   location: Optional[tuple[str, int]] = None) -> Operation:
         """Adds an op of a registered type; infers its output shapes and dtypes.
 
+        ``name`` is made unique under the current name scope; a name ending in "/"
+        (a scope's name, TF 1's convention) is taken exactly.
+
         Raises:
+            ValueError: an invalid name (see ``check_name``), or an exact name in use.
             ShapeError / DTypeError: incompatible inputs, naming the op, the
                 input shapes and the user's file:line.
         """
@@ -217,13 +293,16 @@ class Graph:
             if tensor.graph is not self:
                 raise ValueError(f"Tensor '{tensor.name}' belongs to a different graph than the "
                                  f"{op_type} op being created from it")
-        if name and name.endswith("/"):
+        exact = bool(name) and name.endswith("/")
+        if exact:
             # A scope name (TF 1 convention): the op takes exactly that name.
             full_name = name[:-1]
+            check_name(full_name, scope=True)
             if full_name in self._ops:
                 raise ValueError(f"An operation named '{full_name}' already exists")
         else:
-            full_name = self.unique_name(name or op_type)
+            requested = name or op_type
+            check_name(requested, in_scope=bool(self._name_stack))
         location = location or user_location()
         try:
             specs = opdef.infer(inputs, **attrs)
@@ -232,12 +311,20 @@ class Graph:
             kind = DTypeError if isinstance(error, TypeError) else ShapeError
             context = (f", in the gradient of {self._gradient_of_stack[-1].describe()}"
                        if self._gradient_of_stack else "")
-            raise kind(f"{error} for '{full_name}' (op: {op_type}) with input shapes: [{shapes}]; "
+            shown = full_name if exact else self.unique_name(requested, mark_as_used=False)
+            raise kind(f"{error} for '{shown}' (op: {op_type}) with input shapes: [{shapes}]; "
                        f"created at {location[0]}:{location[1]}{context}") from None
+        if exact:
+            # Taken from now on, so a later op asking for this name gets a suffix.
+            self._names_in_use.setdefault(full_name.lower(), 1)
+        else:
+            full_name = self.unique_name(requested)
         controls = [c for group in self._control_stack for c in group] + list(control_inputs)
         op = Operation(self, op_type, full_name, inputs, tuple(dict.fromkeys(controls)), attrs,
-                       location, len(self._ops),
+                       location, self._next_id,
                        self._gradient_of_stack[-1] if self._gradient_of_stack else None)
+        self._next_id += 1
+        self._version += 1
         op.outputs = tuple(Tensor(op, i, TensorShape(shape), as_dtype(dtype))
                            for i, (shape, dtype) in enumerate(specs))
         self._ops[full_name] = op
@@ -290,7 +377,16 @@ class Graph:
 
     @property
     def version(self) -> int:
-        """The number of ops: it grows as the graph is built."""
+        """A counter of changes (ops added, uses replaced, ops removed) that only grows.
+
+        Equal versions of one graph mean nothing changed in between; use ``num_ops``
+        for the graph's size.
+        """
+        return self._version
+
+    @property
+    def num_ops(self) -> int:
+        """The number of ops in the graph now."""
         return len(self._ops)
 
     # ----- collections ------------------------------------------------------
@@ -321,11 +417,15 @@ class Graph:
             op.inputs = tuple(new if t is old else t for t in op.inputs)
             self._consumers.setdefault(new, []).append(op)
             changed += 1
+        if changed:
+            self._version += 1
         return changed
 
     def remove_ops(self, ops: Iterable[Operation]) -> None:
-        """Deletes ops that nothing uses any more (their names stay taken)."""
+        """Deletes ops that nothing uses any more (their names and ids stay taken)."""
         doomed = set(ops)
+        if doomed:
+            self._version += 1
         for op in doomed:
             del self._ops[op.name]
             for tensor in op.inputs:

@@ -14,6 +14,7 @@ import numpy as np
 
 from graphnn.errors import DTypeError
 from graphnn.framework import dtypes
+from graphnn.framework.graph import check_seed
 from graphnn.framework.shapes import TensorShape, normalize_axis
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, float_sample_shapes, pair,
@@ -461,6 +462,7 @@ def dropout(x: Any, rate: Any, training: Any = True, noise_shape: Any = None,
     Example:
         >>> h = gn.nn.dropout(h, rate=0.5, training=is_training)
     """
+    check_seed(seed, "dropout's seed")  # before any op is created
     x = to_tensor(x)
     if training is False:
         return x

@@ -1,6 +1,7 @@
 """Random ops. Each draw is reproducible from the graph seed (``gn.set_random_seed``) and
 the op seed, and differs on each run of a session: the Session passes every random op
-a PRNG key derived from (graph seed, op seed, how often the op has run)."""
+a PRNG key derived from (graph seed, op seed, how often the op has run). Seeds are
+integers in [0, 2**32 - 1], checked when they are set."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -8,20 +9,21 @@ from typing import Any, Optional
 import jax
 
 from graphnn.framework import dtypes
-from graphnn.framework.graph import get_default_graph
+from graphnn.framework.graph import check_seed, get_default_graph
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, apply, check_dtype, output_shape, register, shape_tensor,
                                  static_ints, to_tensor)
 
 
 def _random_infer(inputs, dtype, seed=None):
+    check_seed(seed, "The seed attribute")
     shape = inputs[0]
     check_dtype(shape, "int")
     return [(output_shape(shape), dtype)]
 
 
 def _int_uniform_infer(inputs, dtype, seed=None):
-    return _random_infer(inputs[:1], dtype)
+    return _random_infer(inputs[:1], dtype, seed)
 
 
 
@@ -53,14 +55,17 @@ def set_random_seed(seed: Optional[int]) -> None:
 
     Example:
         >>> gn.set_random_seed(42)
+
+    Raises:
+        ValueError: ``seed`` is not None or an integer in [0, 2**32 - 1].
     """
-    get_default_graph().seed = None if seed is None else int(seed)
+    get_default_graph().seed = seed
 
 
 def _draw(op_type: str, shape: Any, dtype: Any, seed: Optional[int], name: Optional[str]
           ) -> Tensor:
-    return apply(op_type, [shape_tensor(shape)],
-                 {"dtype": dtypes.as_dtype(dtype), "seed": None if seed is None else int(seed)},
+    seed = check_seed(seed, "The seed of a random op")
+    return apply(op_type, [shape_tensor(shape)], {"dtype": dtypes.as_dtype(dtype), "seed": seed},
                  name=name)
 
 
@@ -100,9 +105,10 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
     if dtype.is_integer:
         if maxval is None:
             raise ValueError("random_uniform with an integer dtype needs maxval")
+        seed = check_seed(seed, "The seed of random_uniform")
         return apply("RandomUniformInt", [shape_tensor(shape), to_tensor(minval, dtype),
                                           to_tensor(maxval, dtype)],
-                     {"dtype": dtype, "seed": None if seed is None else int(seed)}, name=name)
+                     {"dtype": dtype, "seed": seed}, name=name)
     maxval = 1.0 if maxval is None else maxval
     sample = _draw("RandomUniform", shape, dtype, seed, name)
     if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)):

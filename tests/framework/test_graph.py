@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import graphnn as gn
+from graphnn.compiler.lowering import op_seed
 from graphnn.framework import registry
 
 
@@ -486,3 +487,109 @@ def test_as_text_lists_one_line_per_op_in_creation_order():
 
 def test_as_text_of_an_empty_graph_is_empty():
     assert gn.Graph().as_text() == ""
+
+
+# ----- the naming rule (DESIGN section 2) -------------------------------------------------
+@pytest.mark.parametrize("bad", ["a b", "../up", "x:0", "a//b", ".", "..", "a/./b",
+                                 "_hidden", "-x", "x\\y", "naïve"])
+def test_invalid_op_names_are_refused_and_take_no_name(bad):
+    graph = gn.get_default_graph()
+    with pytest.raises(ValueError, match=r"not a valid op name: names match "
+                                         r"\[A-Za-z0-9.\]\[A-Za-z0-9_.\\-/>\]\*"):
+        gn.constant(1.0, name=bad)
+    assert graph.get_operations() == []
+    assert gn.constant(1.0, name="ok").op.name == "ok"
+
+
+@pytest.mark.parametrize("bad", ["a b", "../up", "x:0", "a//b", ".", "a/../b"])
+def test_invalid_scope_names_are_refused(bad):
+    with pytest.raises(ValueError, match="not a valid scope name"):
+        with gn.name_scope(bad):
+            pass
+    with pytest.raises(ValueError, match="not a valid scope name"):
+        with gn.name_scope(bad + "/"):
+            pass
+    assert gn.get_default_graph().get_name_scope() == ""
+
+
+def test_invalid_variable_name_creates_nothing():
+    with pytest.raises(ValueError, match="'my var' is not a valid scope name"):
+        gn.Variable(1.0, name="my var")
+    assert gn.get_default_graph().get_operations() == []
+    assert gn.global_variables() == []
+
+
+def test_valid_tensorflow_names_work():
+    names = [gn.constant(1.0, name=n).op.name
+             for n in ["x", "X9", ".hidden", "a-b", "a_b", "a>b", "a.b", "dense/W", "3d"]]
+    assert names == ["x", "X9", ".hidden", "a-b", "a_b", "a>b", "a.b", "dense/W", "3d"]
+    with gn.name_scope("_private") as scope:  # a scope may start with "_"
+        inner = gn.constant(1.0, name="_x")     # so may a name inside a scope (TF's regex)
+    assert (scope, inner.op.name) == ("_private/", "_private/_x")
+    with gn.name_scope("_private/"):            # re-entry of the exact scope
+        again = gn.constant(1.0, name="_x")
+    assert again.op.name == "_private/_x_1"
+    v = gn.Variable(1.0, name="_v")
+    assert v.op.name == "_v" and v.initializer.name.startswith("_v/")
+
+
+def test_exact_scope_names_are_taken_so_later_names_get_a_suffix():
+    graph = gn.get_default_graph()
+    exact = graph.create_op("NoOp", [], name="step/")
+    later = gn.no_op(name="step")
+    assert (exact.name, later.name) == ("step", "step_1")
+    assert graph.get_operation_by_name("step") is exact
+
+
+def test_a_failed_op_takes_no_name():
+    x = gn.placeholder(gn.float32, [2], name="x")
+    with pytest.raises(ValueError, match="for 'bad'"):
+        gn.matmul(x, x, name="bad")
+    assert gn.identity(x, name="bad").op.name == "bad"
+
+
+# ----- ids and version ------------------------------------------------------------------
+def test_op_ids_only_grow_and_never_repeat_after_removal():
+    graph = gn.Graph()
+    with graph.as_default():
+        a = gn.constant(1.0, name="a")
+        b = gn.constant(2.0, name="b")
+        c = gn.add(a, b, name="c")
+        graph.remove_ops([c.op, b.op])
+        d = gn.constant(3.0, name="d")
+        e = gn.constant(4.0, name="e")
+    ids = [op._id for op in (a.op, b.op, c.op, d.op, e.op)]
+    assert ids == sorted(ids) and len(set(ids)) == 5
+    assert [op.name for op in sorted(graph.get_operations(), key=lambda op: op._id)] == \
+        ["a", "d", "e"]
+
+
+def test_version_counts_changes_and_num_ops_counts_ops():
+    graph = gn.Graph()
+    with graph.as_default():
+        a = gn.constant(1.0, name="a")
+        b = gn.constant(2.0, name="b")
+        c = gn.identity(a, name="c")
+    seen = [graph.version]
+    assert graph.num_ops == 3
+    assert graph.replace_uses(a, b) == 1
+    seen.append(graph.version)
+    assert graph.replace_uses(a, b) == 0      # nothing changed: same version
+    assert graph.version == seen[-1]
+    graph.remove_ops([a.op])
+    seen.append(graph.version)
+    with graph.as_default():
+        gn.constant(5.0, name="f")            # back to 3 ops: the version still differs
+    seen.append(graph.version)
+    assert graph.num_ops == 3 and c.op.inputs == (b,)
+    assert seen == sorted(seen) and len(set(seen)) == 4
+
+
+def test_unseeded_random_op_seed_is_the_count_of_ops_before_it():
+    """TF 1: with a graph seed and no op seed, the op seed is the graph's last op id."""
+    gn.set_random_seed(5)
+    gn.constant(1.0)
+    gn.constant(2.0)
+    r = gn.random_uniform([2])
+    shape_const = r.op.inputs[0].op
+    assert op_seed(r.op, 5) == (5, 3) and shape_const._id == 2
