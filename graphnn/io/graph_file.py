@@ -4,7 +4,8 @@ A file holds a format name and version, the graph seed, the ops in creation
 order (type, name, tagged attributes, inputs as ``"op:index"``, control inputs,
 declared output shapes and dtypes, the user's file:line, gradient provenance),
 the variables (initializer, initial value, trainable flag) and the collections,
-one op (variable, collection) per line. ``graph_import`` reads it back.
+one op (variable, collection) per line. ``graph_import`` reads it back, and
+``write_graph`` checks with ``graph_import`` that it will before writing.
 """
 from __future__ import annotations
 
@@ -16,22 +17,36 @@ from typing import Any, Optional
 from graphnn.framework.graph import Graph, Operation
 from graphnn.framework.tensor import Tensor
 from graphnn.io.attrs import encode_attr, encode_shape
-from graphnn.io.files import atomic_write
+from graphnn.io.files import GraphFileError, atomic_write
+from graphnn.io.graph_import import FORMAT, MAX_FILE_BYTES, VERSION, graph_from_dict
 from graphnn.ops.state import VARIABLE_OP, Variable
-
-FORMAT = "graphnn.graph"
-VERSION = 1
 
 
 def write_graph(graph: Graph, path: str) -> str:
     """Writes ``graph`` to ``path`` as JSON (atomically); returns ``path``.
 
+    The file is written only if ``import_graph`` will read it back: the text is
+    checked with the importer's own checks first.
+
+    Raises:
+        TypeError: an op attribute cannot be stored (a sub-graph, an arbitrary object).
+        GraphFileError (a ValueError): ``import_graph`` would refuse the file (a shape
+            or constant beyond its limits, for example); nothing is written.
+
     Example:
         >>> gn.io.write_graph(gn.get_default_graph(), "model.graph.json")
         >>> graph = gn.io.import_graph("model.graph.json")
     """
-    text = _dumps_one_item_per_line(graph_to_dict(graph))
-    atomic_write(path, lambda file: file.write(text.encode("utf-8")))
+    data = _dumps_one_item_per_line(graph_to_dict(graph)).encode("utf-8")
+    if len(data) > MAX_FILE_BYTES:
+        raise GraphFileError(f"Cannot write graph file {path!r}: it would be {len(data)} bytes, "
+                             f"beyond the {MAX_FILE_BYTES} that import_graph reads")
+    try:
+        graph_from_dict(json.loads(data))
+    except GraphFileError as error:
+        raise GraphFileError(f"Cannot write graph file {path!r}: import_graph would refuse "
+                             f"it: {error}") from None
+    atomic_write(path, lambda file: file.write(data))
     return path
 
 

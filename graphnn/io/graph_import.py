@@ -1,10 +1,12 @@
 """Reading graph files (see ``graph_file``): validate everything, then re-create each op.
 
 Importing re-creates every op through ``Graph.create_op`` in a fresh graph, so
-shape and dtype inference check the file; creation order (hence op ids, hence
-the random streams of unseeded random ops) and names come out identical, and a
-graph built in one process runs in another with the same results. Nothing in a
-file is executed: it is JSON decoded into a fixed set of value kinds.
+shape and dtype inference and the naming rule check the file; creation order
+(hence op ids, hence the random streams of unseeded random ops) and names come
+out identical, and a graph built in one process runs in another with the same
+results. Nothing in a file is executed: it is JSON decoded into a fixed set of
+value kinds. ``write_graph`` runs the same checks before it writes, so a file it
+writes always reads back.
 """
 from __future__ import annotations
 
@@ -15,15 +17,16 @@ from typing import Any, Optional
 
 import networkx as nx
 
-from graphnn.framework.graph import Graph, Operation
+from graphnn.framework.graph import Graph, Operation, check_name
 from graphnn.framework.registry import OP_TABLE
 from graphnn.framework.tensor import Tensor
 from graphnn.io.attrs import (check_attr_kinds, check_shape_size, decode_attr, decode_dtype,
                               decode_shape)
 from graphnn.io.files import GraphFileError, read_bounded
-from graphnn.io.graph_file import FORMAT, VERSION
 from graphnn.ops.state import VARIABLE_OP, Variable
 
+FORMAT = "graphnn.graph"
+VERSION = 1
 MAX_FILE_BYTES = 2 ** 31
 
 _DOCUMENT_KEYS = {"format", "version", "seed", "ops", "variables", "collections"}
@@ -138,6 +141,11 @@ def _parse_op(raw: Any, position: int) -> _OpRecord:
     name, op_type = raw["name"], raw["type"]
     if not isinstance(name, str) or not name:
         raise GraphFileError(f"{where}: the name must be a non-empty string, got {name!r}")
+    try:
+        # Full names: their first part may be a scope, so it may start with "_".
+        check_name(name, in_scope=True)
+    except ValueError as error:
+        raise GraphFileError(f"{where}: {error}") from None
     where = f"op '{name}'"
     if not isinstance(op_type, str) or op_type not in OP_TABLE:
         raise GraphFileError(f"{where} has unknown op type {op_type!r} (not registered in this "
@@ -204,9 +212,14 @@ def _parse_location(raw: Any, where: str) -> tuple:
 def _check_references(records: list[_OpRecord]) -> None:
     """Duplicate names, dangling references, cycles and creation order, in that order."""
     position: dict[str, int] = {}
+    folded: dict[str, str] = {}
     for index, record in enumerate(records):
         if record.name in position:
             raise GraphFileError(f"two ops are named '{record.name}'")
+        other = folded.setdefault(record.name.lower(), record.name)
+        if other != record.name:
+            raise GraphFileError(f"ops '{other}' and '{record.name}' have names that are equal "
+                                 f"ignoring case (op names are unique ignoring case)")
         position[record.name] = index
     dependencies = nx.DiGraph()
     dependencies.add_nodes_from(position)
@@ -265,13 +278,11 @@ def _create_op(graph: Graph, record: _OpRecord, variable: Optional[dict]) -> Ope
                   if record.gradient_of is not None else contextlib.nullcontext())
     try:
         with provenance:
-            op = graph.create_op(record.type, inputs, record.attrs, name=record.name,
+            # A name ending in "/" is taken exactly (it was checked and is unique).
+            op = graph.create_op(record.type, inputs, record.attrs, name=record.name + "/",
                                  control_inputs=controls)
     except Exception as error:  # noqa: BLE001 -- whatever inference rejects is a bad file
         raise GraphFileError(f"{where} cannot be re-created: {error}") from error
-    if op.name != record.name:
-        raise GraphFileError(f"{where} came out named '{op.name}': op names must be unique, "
-                             f"ignoring case")
     op.location = record.location
     _check_outputs(op, record.outputs, where)
     if variable is not None:

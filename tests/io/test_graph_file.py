@@ -295,3 +295,27 @@ def test_every_registered_op_attribute_round_trips_and_has_the_declared_kind():
         check_attr_kinds(op.attrs, op.name)
         check_attr_kinds(op.attrs.get("of_attrs", {}), op.name)
     assert checked > 50
+
+
+def test_write_graph_refuses_what_import_graph_would_refuse(tmp_path):
+    """Never a file that cannot be read back: a shape beyond the importer's limit."""
+    gn.placeholder(gn.float32, [2 ** 20, 2 ** 20, 2 ** 20], name="huge")
+    path = tmp_path / "model.graph.json"
+    path.write_text("previous contents")
+    with pytest.raises(gn.io.GraphFileError,
+                       match=rf"Cannot write graph file '{path}': import_graph would refuse it: "
+                             r"op 'huge' .Placeholder. .* more than 68719476736 elements"):
+        gn.io.write_graph(gn.get_default_graph(), str(path))
+    assert path.read_text() == "previous contents"
+    assert os.listdir(tmp_path) == ["model.graph.json"]
+
+
+def test_names_starting_with_underscore_in_scopes_round_trip(tmp_path):
+    graph = gn.get_default_graph()
+    v = gn.Variable(1.0, name="_v")
+    with gn.name_scope("_private"):
+        gn.identity(v, name="_read")
+    imported = write_and_import(graph, tmp_path)
+    assert [op.name for op in imported.get_operations()] == \
+        [op.name for op in graph.get_operations()]
+    assert imported.get_tensor_by_name("_private/_read:0").op.inputs[0].name == "_v:0"

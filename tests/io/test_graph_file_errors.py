@@ -100,7 +100,17 @@ CASES = {
     "duplicate op names": (lambda d: op(d, "total").update(name="mm"),
                            "two ops are named 'mm'"),
     "names equal ignoring case": (lambda d: op(d, "total").update(name="MM"),
-                                  "came out named 'MM_1'"),
+                                  "ops 'mm' and 'MM' have names that are equal ignoring case"),
+    "name with a space": (lambda d: op(d, "total").update(name="the total"),
+                          "op #5: 'the total' is not a valid op name: names match"),
+    "name climbing out": (lambda d: op(d, "total").update(name="../up"),
+                          "'../up' is not a valid op name"),
+    "name like a tensor": (lambda d: op(d, "total").update(name="x:0"),
+                           "'x:0' is not a valid op name"),
+    "name with an empty part": (lambda d: op(d, "total").update(name="a//b"),
+                                "'a//b' is not a valid op name"),
+    "variable listed twice": (lambda d: d["variables"].append(dict(d["variables"][0])),
+                              "variable 'W' is listed twice"),
     "huge declared shape": (lambda d: op(d, "x")["attrs"].update(
         shape={"$shape": [10 ** 9, 10 ** 9]}), "has more than 68719476736 elements"),
     "huge rank": (lambda d: op(d, "x")["attrs"].update(shape={"$shape": [1] * 100}),
@@ -179,3 +189,14 @@ def test_loading_never_unpickles(tmp_path):
     array["dtype"] = "O"
     with pytest.raises(GraphFileError, match="unknown dtype 'O'"):
         gn.io.import_graph(write(tmp_path, document))
+
+
+def test_a_collection_listing_a_variable_twice_keeps_one_variable(document, tmp_path):
+    """Collections are lists (TF 1), so the entry is kept twice, but it is the same
+    Variable: a duplicated entry never creates a second variable."""
+    document["collections"]["variables"].append({"variable": "W"})
+    graph = gn.io.import_graph(write(tmp_path, document))
+    listed = graph.get_collection("variables")
+    assert len(listed) == 2 and listed[0] is listed[1]
+    assert listed[0] is graph.get_tensor_by_name("W:0")
+    assert [o.name for o in graph.get_operations() if o.type == "VariableV2"] == ["W"]
