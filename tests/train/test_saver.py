@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
+import zipfile
 
 import ml_dtypes
 import numpy as np
@@ -267,3 +269,81 @@ def test_killing_a_saving_process_never_corrupts_the_latest_checkpoint(tmp_path)
             newest = check_checkpoints(str(directory))
         assert newest >= int(first)
         latest = newest
+
+
+def test_two_savers_in_one_directory_delete_only_their_own(model, sess, tmp_path):
+    every = gn.train.Saver(max_to_keep=2)
+    best = gn.train.Saver(max_to_keep=1)
+    prefix, best_prefix = str(tmp_path / "model"), str(tmp_path / "best")
+    for step in (1, 2, 3, 4):
+        every.save(sess, prefix, global_step=step)
+        if step in (1, 3):
+            best.save(sess, best_prefix, global_step=step)
+    assert sorted(os.listdir(tmp_path)) == ["best-3.npz", "checkpoint", "model-3.npz",
+                                            "model-4.npz"]
+    assert every.last_checkpoints == [f"{prefix}-3", f"{prefix}-4"]
+    assert best.last_checkpoints == [f"{best_prefix}-3"]
+    every.save(sess, prefix, global_step=5)
+    assert sorted(os.listdir(tmp_path)) == ["best-3.npz", "checkpoint", "model-4.npz",
+                                            "model-5.npz"]
+    assert gn.train.latest_checkpoint(str(tmp_path)) == f"{prefix}-5"
+
+
+def write_member(archive, name, header, data):
+    with archive.open(name + ".npy", "w") as entry:
+        np.lib.format.write_array_header_1_0(entry, header)
+        entry.write(data)
+
+
+def hostile_checkpoint(path, w_header, w_data):
+    """A valid checkpoint of the model fixture, except for the member of "dense/W"."""
+    with zipfile.ZipFile(path, "w") as archive:
+        write_member(archive, "dense/W", w_header, w_data)
+        for name, array in {"dense/b": np.zeros(3, np.int32),
+                            "global_step": np.array(0, np.int32)}.items():
+            with archive.open(name + ".npy", "w") as entry:
+                np.lib.format.write_array(entry, array)
+
+
+def test_restore_reads_headers_before_data(model, sess, tmp_path):
+    """A 200-byte file whose header claims 512 MiB is refused without allocating it."""
+    path = str(tmp_path / "hostile.npz")
+    hostile_checkpoint(path, {"descr": "<f4", "fortran_order": False, "shape": (2 ** 27,)},
+                       b"\0" * 24)
+    assert os.path.getsize(path) < 1000
+    before = values(sess, model)
+    tracemalloc.start()
+    try:
+        with pytest.raises(gn.errors.InvalidArgumentError,
+                           match=r"'dense/W' .* expects float32 of shape \(2, 3\), the "
+                                 r"checkpoint holds float32 of shape \(134217728,\)"):
+            gn.train.Saver().restore(sess, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2 ** 20
+    for got, expected in zip(values(sess, model), before):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("header, data", [
+    ({"descr": "<f4", "fortran_order": False, "shape": (2, 3)}, b"\0" * 8),   # data too short
+    ({"descr": "|O", "fortran_order": False, "shape": (2, 3)}, b"\0" * 24),   # pickled objects
+])
+def test_restore_refuses_corrupt_members(model, sess, tmp_path, header, data):
+    path = str(tmp_path / "bad.npz")
+    hostile_checkpoint(path, header, data)
+    with pytest.raises(gn.errors.InvalidArgumentError, match="dense/W|corrupt"):
+        gn.train.Saver().restore(sess, path)
+
+
+def test_write_errors_name_the_users_path_not_a_temporary_file(model, sess, tmp_path):
+    (tmp_path / "model.npz").mkdir()  # a directory where the checkpoint should go
+    with pytest.raises(IsADirectoryError) as caught:
+        gn.train.Saver().save(sess, str(tmp_path / "model"))
+    assert str(tmp_path / "model.npz") in str(caught.value) and ".tmp" not in str(caught.value)
+    missing = str(tmp_path / "no" / "such" / "dir" / "g.json")
+    with pytest.raises(FileNotFoundError) as caught:
+        gn.io.write_graph(gn.get_default_graph(), missing)
+    assert caught.value.filename == missing and ".tmp" not in str(caught.value)
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
