@@ -187,13 +187,13 @@ def test_collapsing_a_nested_scope_keeps_its_parent_cluster(model):
     assert clusters["dense/act/"] == ["cluster_dense"]
 
 
-def test_names_are_escaped():
-    weird = gn.constant(1.0, name='say "hi"\\there\nnow')
-    out = gn.identity(weird, name="out")
-    dot = gn.viz.to_dot(out)
+def test_names_and_titles_are_quoted_and_escaped():
+    arrow = gn.constant(1.0, name="a->b")  # DOT's edge operator, in a valid op name
+    out = gn.identity(arrow, name="out")
+    dot = gn.viz.to_dot(out, title='say "hi"\\there\nnow')
     nodes, edges, _ = parse(dot)
-    assert 'say "hi"\\there\nnow' in nodes
-    assert edges[0][:2] == ('say "hi"\\there\nnow', "out")
+    assert "a->b" in nodes
+    assert edges[0][:2] == ("a->b", "out")
     assert '"say \\"hi\\"\\\\there\\nnow"' in dot
 
 
