@@ -154,6 +154,11 @@ def _shape_accepts(dims: Optional[tuple], shape: tuple) -> bool:
 class Session:
     """Runs a graph: compiles what each run needs once, keeps variables on the device.
 
+    With ``check_indices`` (the default), an out-of-range index (``gather``, sparse labels)
+    or an integer division by zero fails the run with ``InvalidArgumentError`` and changes
+    no variable; fed values are checked before the run, computed ones inside it (that run
+    then waits for its result). ``check_indices=False`` skips the checks.
+
     Example:
         >>> x = gn.placeholder(gn.float32, [None])
         >>> y = 2.0 * x + 1.0
@@ -163,10 +168,11 @@ class Session:
     """
 
     def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
-                 optimize: bool = True):
+                 optimize: bool = True, check_indices: bool = True):
         self.graph = graph if graph is not None else get_default_graph()
         self.device = device
         self.optimize = optimize
+        self.check_indices = check_indices
         self._device = _select_device(device)
         self._store: dict[Operation, Any] = {}
         self._cache: dict[tuple, Executable] = {}
@@ -361,7 +367,7 @@ class Session:
             graph_seed, seed = op_seed(run.origin[op], self.graph.seed)
             seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
         executable = Executable(optimized, seeds, self._device, state_keys=run.origin,
-                                steps=steps)
+                                steps=steps, check_indices=self.check_indices)
         self._reports[executable] = (records, run.graph)
         self._note_signature(plan_key, feed_tensors, shapes)
         return executable

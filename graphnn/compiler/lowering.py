@@ -3,7 +3,9 @@
 Each op's JAX lowering comes from its OpDef. Values known at compile time
 (constants, shapes of fed tensors, and pure ops over them) stay numpy arrays
 and are folded while tracing, so shape arguments like ``gn.shape(x)[0]`` work
-with batches of any size.
+with batches of any size. The ops' value checks (``compiler.checks``) that need the
+program run in it: a program with such checks also returns a small status array, keeps
+the variables' old values when a check fails, and its run waits for that status.
 """
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ import contextlib
 import dataclasses
 import os
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.plan import Plan
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
@@ -94,13 +97,23 @@ def _lower_op(op: Operation, args: list, key: Any) -> tuple:
     return outputs
 
 
-def build_function(plan: Plan, seeds: dict):
-    """The traced function ``f(feeds, read_write, read_only, counters) -> (written, fetched)``.
+def build_function(plan: Plan, seeds: dict, checks: Sequence = ()):
+    """The traced function ``f(feeds, read_write, read_only, counters) -> (written, fetched,
+    status)``.
 
     ``written`` lists the read-write variables first, in their input order, then the
     write-only ones: JAX pairs donated inputs with outputs of the same shape in order,
     so this order lets XLA update every variable in place instead of copying it.
+    ``status`` is the first failing of ``checks`` (``checks.traced_status``), None when
+    there are no checks. When one fails, every variable the program received keeps its
+    old value: each assign selects between the new and the current value by the checks
+    made before it, so the selected value is also what later ops read and XLA still
+    updates the donated buffers in place; only a check placed after an assign (rare:
+    the optimizers assign last) adds a final select over every variable, which costs a
+    copy of the variables it keeps alive.
     """
+    numbered = {placed.op: (number, placed) for number, placed in enumerate(checks)}
+    status_dtype = np.int64 if plan.needs_x64 else np.int32
     read_write = [v for v in plan.reads if v in set(plan.writes)]
     read_only = [v for v in plan.reads if v not in set(plan.writes)]
     written_order = read_write + [v for v in plan.writes if v not in set(read_write)]
@@ -110,6 +123,8 @@ def build_function(plan: Plan, seeds: dict):
         start = dict(zip(read_write, read_write_values))
         start.update(zip(read_only, read_only_values))
         current = dict(start)
+        status = initial_status(status_dtype) if numbered else None
+        assigned = late_check = False
         random_index = {op: i for i, op in enumerate(plan.random_ops)}
         for op in plan.ops:
             if op.outputs and all(t in env for t in op.outputs):
@@ -128,31 +143,60 @@ def build_function(plan: Plan, seeds: dict):
                 graph_seed, seed = seeds[op]
                 key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(graph_seed), seed),
                                          counters[random_index[op]])
+            if op in numbered:
+                status = traced_status(status, *numbered[op], args, status_dtype)
+                late_check = late_check or assigned
             outputs = _lower_op(op, args, key)
             if op.op_def.assigns:
-                current[op.inputs[0].op] = outputs[0]
+                variable = op.inputs[0].op
+                if status is not None and current.get(variable) is not None:
+                    outputs = (jnp.where(status[0] == 0, outputs[0], current[variable]),
+                               *outputs[1:])
+                current[variable] = outputs[0]
+                assigned = True
             env.update(zip(op.outputs, outputs))
         fetched = tuple(env[f] if not isinstance(f, Operation) else None for f in plan.fetches)
         written = tuple(current[v] for v in written_order)
-        return written, fetched
+        if late_check:
+            written = _unless_failed(status, written, tuple(start.get(v) for v in written_order))
+        return written, fetched, status
 
     return run, read_write, read_only, written_order
 
 
-def _scan_steps(traced, read_write: list, written_order: list, steps: int):
-    """N runs of ``traced`` in one program: ``lax.scan`` with the written variables as carry."""
+def _unless_failed(status: Any, new: tuple, old: tuple) -> tuple:
+    """``new`` values, or ``old`` ones when a check failed (None: a variable the program did
+    not receive, which the caller then does not store)."""
+    ok = status[0] == 0
+    return tuple(n if o is None else jnp.where(ok, n, o) for n, o in zip(new, old))
+
+
+def _scan_steps(traced, read_write: list, written_order: list, steps: int,
+                status_dtype: Optional[Any]):
+    """N runs of ``traced`` in one program: ``lax.scan`` with the written variables as carry.
+
+    With checks (a ``status_dtype``), the carry also holds the loop's status ``[check,
+    step, position, value]``, and a failure at any step gives back the variables' values
+    from before the loop.
+    """
     def loop(feed_sequences, written_values, read_only_values, counters):
         def step(carry, feed_values):
-            state, index = carry
+            state, index, status = carry
             current = dict(zip(written_order, state))
-            written, fetched = traced(feed_values, tuple(current[v] for v in read_write),
-                                      read_only_values,
-                                      None if counters is None else counters + index)
-            return (written, index + np.uint32(1)), fetched
+            written, fetched, found = traced(feed_values, tuple(current[v] for v in read_write),
+                                             read_only_values,
+                                             None if counters is None else counters + index)
+            if found is not None:
+                found = jnp.concatenate([found[:1], index[None].astype(found.dtype), found[1:]])
+                status = jnp.where(status[0] == 0, found, status)
+            return (written, index + np.uint32(1), status), fetched
 
-        (final, _), stacked = jax.lax.scan(step, (written_values, np.uint32(0)), feed_sequences,
-                                           length=steps)
-        return final, stacked
+        status = None if status_dtype is None else jnp.zeros((4,), status_dtype)
+        (final, _, status), stacked = jax.lax.scan(
+            step, (written_values, np.uint32(0), status), feed_sequences, length=steps)
+        if status is not None:
+            final = _unless_failed(status, final, written_values)
+        return final, stacked, status
     return loop
 
 
@@ -173,11 +217,14 @@ class Executable:
     ``state_keys`` maps the plan's variable ops to the keys of the session's variable
     store (the user's original ops). With ``steps``, the program runs the plan ``steps``
     times in a ``lax.scan`` (``Session.run_loop``): feeds carry a leading step axis and
-    every fetched value comes back stacked.
+    every fetched value comes back stacked. ``check_indices`` places the ops' value checks
+    (``compiler.checks``); a failing one raises ``InvalidArgumentError`` from the run and
+    leaves every variable as it was.
     """
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
-                 state_keys: Optional[dict] = None, steps: Optional[int] = None):
+                 state_keys: Optional[dict] = None, steps: Optional[int] = None,
+                 check_indices: bool = True):
         self.plan = plan
         self.steps = steps
         self.trace_count = 0
@@ -186,6 +233,8 @@ class Executable:
         self._device = device
         self._call: Optional[Callable] = None
         keys = state_keys or {}
+        self._checks = RunChecks(plan, keys, check_indices)
+        self._checked = bool(self._checks.program)
         # Large constants (initial values of big variables, typically) become arguments:
         # embedded in the program they would be copied through every stage of XLA.
         large = [op.outputs[0] for op in plan.ops
@@ -193,11 +242,14 @@ class Executable:
             if steps is None else []
         self._constants = tuple(t.op.attrs["value"] for t in large)
         traced, read_write, read_only, written_order = build_function(
-            dataclasses.replace(plan, feeds=list(plan.feeds) + large), seeds)
+            dataclasses.replace(plan, feeds=list(plan.feeds) + large), seeds, self._checks.program)
         if steps is not None:
-            traced = _scan_steps(traced, read_write, written_order, steps)
+            traced = _scan_steps(traced, read_write, written_order, steps,
+                                 (np.int64 if plan.needs_x64 else np.int32) if self._checked
+                                 else None)
             read_write = written_order  # every written variable is carried between steps
         self._state_in = [keys.get(v, v) for v in read_write]
+        self._state_in_set = frozenset(self._state_in)
         self._state_read = [keys.get(v, v) for v in read_only]
         self._state_out = [keys.get(v, v) for v in written_order]
         self._state_shapes = {keys.get(v, v): v for v in plan.writes}
@@ -219,16 +271,18 @@ class Executable:
     def _flat_function(self, traced, n_feeds: int, n_read_write: int, n_read_only: int):
         """``traced`` over flat positional arguments and results: feeds, read-write state,
         read-only state, [counters] -> written state, fetched tensors. Flat calls are the
-        cheapest JAX dispatches, and counters are left out when nothing is random."""
+        cheapest JAX dispatches, and counters are left out when nothing is random. A
+        program with checks returns its status last."""
         uses_counters = self._uses_counters
 
         def flat(*args):
             self.trace_count += 1
             state_end = n_feeds + n_read_write
-            written, fetched = traced(args[:n_feeds], args[n_feeds:state_end],
-                                      args[state_end:state_end + n_read_only],
-                                      args[-1] if uses_counters else None)
-            return tuple(written) + tuple(f for f in fetched if f is not None)
+            written, fetched, status = traced(args[:n_feeds], args[n_feeds:state_end],
+                                              args[state_end:state_end + n_read_only],
+                                              args[-1] if uses_counters else None)
+            checked = () if status is None else (status,)
+            return tuple(written) + tuple(f for f in fetched if f is not None) + checked
 
         return flat
 
@@ -296,6 +350,8 @@ class Executable:
 
     def __call__(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
         """Runs the program; updates ``store`` in place and returns fetched numpy values."""
+        if self._checks.before_run:
+            self._checks.check_feeds(feed_values, self.steps)
         if self._no_state and self.steps is None and not self._uses_counters:
             args = feed_values + self._constant_list if self._constants else feed_values
         else:
@@ -308,6 +364,13 @@ class Executable:
         else:
             results = self._call(*args)
         written = len(self._state_out)
+        if self._checked:
+            status = np.asarray(results[-1])  # the run that fails is the one that raises
+            if status[0]:
+                # The program gave back the old values of the variables it received.
+                store.update((key, value) for key, value in zip(self._state_out, results)
+                             if key in self._state_in_set and key in store)
+                raise self._checks.program_error(status, self.steps)
         if written:
             store.update(zip(self._state_out, results[:written]))
         fetched = iter(results[written:])

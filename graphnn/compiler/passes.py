@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 from graphnn.compiler import rules
+from graphnn.compiler.checks import constant_check_fails
 from graphnn.compiler.lowering import evaluate_static
 from graphnn.compiler.subgraph import RunGraph
 from graphnn.framework.graph import Operation
@@ -76,6 +77,8 @@ def _foldable(op: Operation) -> bool:
     opdef = op.op_def
     if op.control_inputs or opdef.stateful or opdef.random or opdef.source or opdef.lower is None or not op.outputs:
         return False
+    if constant_check_fails(op):
+        return False  # left to the run, which raises the op's error
     if op.type in ("Shape", "Size", "ZerosLike", "OnesLike"):
         return op.inputs[0].shape.is_fully_defined()
     return bool(op.inputs) and all(t.op.type == "Const" for t in op.inputs)

@@ -3,7 +3,8 @@
 The framework owns the mechanism (this table and ``Graph.create_op``); the op
 families own the entries. An entry holds everything about one op: static shape
 and dtype inference, the JAX lowering, the numpy reference and sample inputs that
-the generic test harness uses, and (with autodiff) the gradient rule.
+the generic test harness uses, the gradient rule, and the checks its kernel makes
+on input values at run time (``ValueCheck``: an index in range, a divisor not zero).
 """
 from __future__ import annotations
 
@@ -22,6 +23,41 @@ class Sample:
     inputs: tuple
     attrs: dict = dataclasses.field(default_factory=dict)
     static: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ValueCheck:
+    """A condition one input's values must meet, or the run fails (TF 1's kernel checks).
+
+    ``bad`` is written with the operators numpy and ``jax.numpy`` share, so the compiler
+    runs the same rule on the host (on a fed value, before the run) or inside the
+    compiled program (on a computed value).
+
+    Attributes:
+        input: position of the checked input.
+        bound: ``bound(shapes) -> int``: the limit the values are checked against,
+            from the shapes of all the op's input values (the number of rows, for gather).
+        bad: ``bad(values, bound)`` -> a boolean array marking the failing elements.
+        message: ``message(position, value, bound) -> str``: TF 1's words for the first
+            failing element; ``position`` is its index as TF prints it (``"[1,0]"``,
+            ``""`` for a scalar).
+    """
+
+    input: int
+    bound: Callable[[list], int]
+    bad: Callable[[Any, int], Any]
+    message: Callable[[str, Any, int], str]
+
+    def shifted(self, offset: int) -> ValueCheck:
+        """The same check for an op whose inputs are this op's, after ``offset`` others."""
+        bound = self.bound
+        return dataclasses.replace(self, input=self.input + offset,
+                                   bound=lambda shapes: bound(shapes[offset:]))
+
+
+def outside_range(values: Any, bound: int) -> Any:
+    """``ValueCheck.bad`` of an index into ``bound`` items: negative ones are outside too."""
+    return (values < 0) | (values >= bound)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -45,6 +81,9 @@ class OpDef:
             constants); exempt from the forward harness, tested on their own.
         assigns: input 0 is a variable that the op overwrites with its output;
             the lowering receives the variable's current value as input 0.
+        check: ``check(inputs, **attrs) -> ValueCheck | None`` over the input Tensors:
+            what the op's values must satisfy at run time (None: nothing, for these
+            dtypes); ``Session(check_indices=False)`` skips it.
     """
 
     type: str
@@ -58,6 +97,7 @@ class OpDef:
     random: bool = False
     source: bool = False
     assigns: bool = False
+    check: Optional[Callable[..., Optional[ValueCheck]]] = None
 
 
 OP_TABLE: dict[str, OpDef] = {}

@@ -9,6 +9,7 @@ import numpy as np
 
 from graphnn.errors import DTypeError, ShapeError
 from graphnn.framework import dtypes
+from graphnn.framework.registry import ValueCheck, outside_range
 from graphnn.framework.shapes import TensorShape, normalize_axis
 from graphnn.framework.slicing import sliced_shape, to_python_index
 from graphnn.framework.tensor import Tensor
@@ -330,7 +331,14 @@ def _gather_infer(inputs, axis=0):
              params.dtype)]
 
 
-register(OpDef("GatherV2", infer=_gather_infer,
+def _gather_check(inputs, axis=0):
+    """TF 1's kernel refuses an index outside [0, rows); jnp.take would clamp or give NaN."""
+    return ValueCheck(input=1, bound=lambda shapes: shapes[0][axis], bad=outside_range,
+                      message=lambda position, value, bound:
+                      f"indices{position} = {value} is not in [0, {bound})")
+
+
+register(OpDef("GatherV2", infer=_gather_infer, check=_gather_check,
                lower=lambda params, indices, axis=0: jnp.take(params, indices, axis=axis),
                reference=lambda params, indices, axis=0: np.take(params, indices, axis=axis),
                samples=lambda rng, dtype: [

@@ -11,6 +11,7 @@ import numpy as np
 
 from graphnn.errors import DTypeError, ShapeError
 from graphnn.framework import dtypes
+from graphnn.framework.registry import ValueCheck
 from graphnn.framework.shapes import TensorShape, broadcast_shapes
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.array import broadcast_to, expand_dims
@@ -97,13 +98,14 @@ def _binary_samples(kind: str, right: str = "any", with_ints: bool = True) -> Ca
 
 def _declare_binary(op_type: str, jax_fn: Callable, numpy_fn: Callable, grad: Optional[Callable],
                     kind: str = "numeric", right: str = "any", out_bool: bool = False,
-                    with_ints: bool = True) -> None:
+                    with_ints: bool = True, check: Optional[Callable] = None) -> None:
     def reference(x, y):
         result = np.asarray(numpy_fn(x, y))
         return result if out_bool else result.astype(x.dtype)
 
     register(OpDef(op_type, infer=broadcast_infer(kind, dtypes.bool_ if out_bool else None),
                    lower=jax_fn, reference=reference, grad=grad, differentiable=grad is not None,
+                   check=check,
                    samples=_binary_samples(kind, right, with_ints and kind != "bool")))
 
 
@@ -128,9 +130,19 @@ _declare_binary("Add", jnp.add, np.add, lambda op, g: [g, g])
 _declare_binary("Sub", jnp.subtract, np.subtract, lambda op, g: [g, -g])
 _declare_binary("Mul", jnp.multiply, np.multiply,
                 lambda op, g: [g * op.inputs[1], g * op.inputs[0]])
-_declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, None, right="positive")
+def _integer_divisor_check(inputs):
+    """TF 1 refuses an integer division by zero (XLA would return an arbitrary number)."""
+    if not inputs[1].dtype.is_integer:
+        return None
+    return ValueCheck(input=1, bound=lambda shapes: 0, bad=lambda divisor, bound: divisor == 0,
+                      message=lambda position, value, bound: "Integer division by zero")
+
+
+_declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, None, right="positive",
+                check=_integer_divisor_check)
 _declare_binary("FloorMod", jnp.remainder, np.remainder,
-                lambda op, g: [g, -(g * floordiv(*op.inputs))], right="positive")
+                lambda op, g: [g, -(g * floordiv(*op.inputs))], right="positive",
+                check=_integer_divisor_check)
 _declare_binary("Pow", jnp.power, np.power, _pow_grad, right="positive_both", with_ints=False)
 _declare_binary("Maximum", jnp.maximum, np.maximum, _select_grad(lambda x, y: x >= y))
 _declare_binary("Minimum", jnp.minimum, np.minimum, _select_grad(lambda x, y: x <= y))

@@ -15,6 +15,7 @@ import numpy as np
 from graphnn.errors import DTypeError
 from graphnn.framework import dtypes
 from graphnn.framework.graph import check_seed
+from graphnn.framework.registry import ValueCheck, outside_range
 from graphnn.framework.shapes import TensorShape, normalize_axis
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, float_sample_shapes, pair,
@@ -159,13 +160,26 @@ def _sparse_xent_grad(op, g):
     depth = logits.shape[-1] if logits.shape.ndims is not None else None
     if depth is None:
         return vjp_gradient(op, g)
-    one_hot = apply("OneHot", [labels], {"depth": depth, "on_value": 1.0, "off_value": 0.0,
-                                         "axis": -1, "dtype": logits.dtype})
+    # After the forward op, as TF 1's gradient reads its kernel's output: its label check
+    # then guards a run that fetches only the gradient (one-hot alone maps bad labels to 0).
+    with op.graph.control_dependencies([op]):
+        one_hot = apply("OneHot", [labels], {"depth": depth, "on_value": 1.0,
+                                             "off_value": 0.0, "axis": -1,
+                                             "dtype": logits.dtype})
     g = apply("ExpandDims", [g], {"axis": -1})
     return [None, g * (apply("Softmax", [logits], {"axis": -1}) - one_hot)]
 
 
+def _sparse_xent_check(inputs):
+    """TF 1's kernel refuses a label outside [0, classes): it would score some other class."""
+    return ValueCheck(input=0, bound=lambda shapes: shapes[1][-1], bad=outside_range,
+                      message=lambda position, value, bound:
+                      f"Received a label value of {value} which is outside the valid range of "
+                      f"[0, {bound}).")
+
+
 register(OpDef("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer,
+               check=_sparse_xent_check,
                lower=_sparse_xent_lower, reference=_sparse_xent_reference, grad=_sparse_xent_grad,
                samples=lambda rng, dtype: [
                    Sample((np.array([0, 4, 2, 1], np.int32), rand(rng, (4, 5), dtype, -4, 4))),

@@ -13,7 +13,7 @@ from typing import Optional
 import jax
 
 from graphnn.framework.graph import Operation
-from graphnn.framework.registry import lookup
+from graphnn.framework.registry import ValueCheck, lookup
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import OpDef, Sample, apply, rand, register
 
@@ -54,5 +54,12 @@ def _samples(rng, dtype):
                    {"of": "Mul", "of_attrs": {}, "index": i}) for i in (0, 1)]
 
 
-register(OpDef("VJP", infer=_vjp_infer, lower=_vjp_lower, grad=vjp_gradient,
+def _vjp_check(inputs, of, of_attrs, index) -> Optional[ValueCheck]:
+    """The forward op's check on the same inputs: a gather's gradient scatters to its indices."""
+    forward = lookup(of).check
+    found = forward(inputs[1:], **of_attrs) if forward is not None else None
+    return found.shifted(1) if found is not None else None
+
+
+register(OpDef("VJP", infer=_vjp_infer, lower=_vjp_lower, grad=vjp_gradient, check=_vjp_check,
                reference=_mul_vjp_reference, samples=_samples))

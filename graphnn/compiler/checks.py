@@ -1,0 +1,207 @@
+"""Run-time value checks (an index in range, an integer divisor not zero), placed where
+they cost least.
+
+Each op declares its check beside its lowering (``OpDef.check`` -> ``ValueCheck``); this
+module decides, for one compiled run, where each check runs:
+
+- on a constant: once, when the run is compiled; a failing one fails every run (the
+  constant folder leaves such an op alone, so the run reports it);
+- on a fed value (directly, or through ``Identity`` and integer ``Cast``): on the host,
+  in numpy, before the program is dispatched, so the run stays asynchronous;
+- on a value the graph computes: inside the compiled program. The first failing check's
+  number, the position and the value come back as one small array beside the results;
+  the program returns the variables' old values when a check fails, so the failed run
+  changes no variable, and the run waits for that array before it returns.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Optional
+
+import jax.numpy as jnp
+import numpy as np
+
+from graphnn.compiler.plan import Plan
+from graphnn.errors import InvalidArgumentError
+from graphnn.framework.graph import Operation
+from graphnn.framework.registry import ValueCheck
+from graphnn.framework.tensor import Tensor
+
+# Ops a fed index commonly passes through on its way to a gather or a loss, whose numpy
+# reference gives the program's values for integer inputs (casts between integer types
+# wrap alike); anything else is checked inside the program.
+_HOST_COMPUTABLE = ("Identity", "Cast")
+
+
+@dataclasses.dataclass(eq=False)
+class PlacedCheck:
+    """One op's check in one compiled run.
+
+    Attributes:
+        op: the op in the run's private graph.
+        user_op: the user's op, which the error names.
+        check: the op's declared check.
+        bound: the bound, when the static shapes give it; a program check records it
+            while tracing.
+        feed: position of the fed value the checked values come from (host checks).
+        casts: ops between that feed and the checked input, applied on the host.
+        shape: the checked values' shape (recorded while tracing a program check).
+    """
+
+    op: Operation
+    user_op: Operation
+    check: ValueCheck
+    bound: Optional[int] = None
+    feed: Optional[int] = None
+    casts: tuple = ()
+    shape: tuple = ()
+
+
+def _tf_position(shape: tuple, flat: int) -> str:
+    """An element's index as TensorFlow prints it: '' for a scalar, '[3]', '[1,0]'."""
+    if not shape:
+        return ""
+    return "[" + ",".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def declared_check(op: Operation) -> Optional[ValueCheck]:
+    """The check ``op``'s declaration makes for these inputs, or None."""
+    declare = op.op_def.check
+    return declare(list(op.inputs), **op.attrs) if declare is not None else None
+
+
+def _static_bound(op: Operation, check: ValueCheck) -> Optional[int]:
+    if not all(t.shape.is_fully_defined() for t in op.inputs):
+        return None
+    return int(check.bound([tuple(t.shape.as_list()) for t in op.inputs]))
+
+
+def constant_check_fails(op: Operation) -> bool:
+    """``op``'s check fails on its constant inputs (the folder must leave it to the run)."""
+    check = declared_check(op)
+    if check is None or op.inputs[check.input].op.type != "Const":
+        return False
+    bound = _static_bound(op, check)
+    values = op.inputs[check.input].op.attrs["value"]
+    return bound is not None and bool(np.any(check.bad(values, bound)))
+
+
+def _host_source(tensor: Tensor, fed: dict) -> tuple[Optional[Tensor], tuple]:
+    """The fed or constant tensor whose values reach ``tensor`` through host-computable ops."""
+    chain = []
+    while tensor not in fed and tensor.op.type in _HOST_COMPUTABLE and not tensor.op.control_inputs:
+        source = tensor.op.inputs[0]
+        if tensor.op.type == "Cast" and not (source.dtype.is_integer or source.dtype.is_bool):
+            return None, ()
+        chain.append(tensor.op)
+        tensor = source
+    if tensor in fed or tensor.op.type == "Const":
+        return tensor, tuple(reversed(chain))
+    return None, ()
+
+
+def _through(chain: tuple, values: np.ndarray) -> np.ndarray:
+    for op in chain:
+        values = np.asarray(op.op_def.reference(values, **op.attrs))
+    return values
+
+
+class RunChecks:
+    """The checks of one compiled run, split into constant, host and program checks.
+
+    Args:
+        plan: the run's optimized plan.
+        origin: run-graph op -> user's op.
+        enabled: False (``Session(check_indices=False)``) places no check at all.
+    """
+
+    def __init__(self, plan: Plan, origin: dict, enabled: bool):
+        self.host: list[PlacedCheck] = []
+        self.program: list[PlacedCheck] = []
+        self.constant_failure: Optional[InvalidArgumentError] = None
+        if not enabled:
+            return
+        fed = {t: i for i, t in enumerate(plan.feeds)}
+        for op in plan.ops:
+            check = declared_check(op)
+            if check is None:
+                continue
+            placed = PlacedCheck(op, origin.get(op, op), check, _static_bound(op, check))
+            source, chain = _host_source(op.inputs[check.input], fed)
+            if source is None or placed.bound is None:
+                self.program.append(placed)
+            elif source in fed:
+                placed.feed, placed.casts = fed[source], chain
+                self.host.append(placed)
+            elif self.constant_failure is None:
+                values = _through(chain, source.op.attrs["value"])
+                self.constant_failure = self._first_failure(placed, values, placed.bound)
+
+    @property
+    def before_run(self) -> bool:
+        """Something to check on the host before each run."""
+        return bool(self.host) or self.constant_failure is not None
+
+    def check_feeds(self, feed_values: list, steps: Optional[int]) -> None:
+        """Raises for the first failing constant or host check; ``steps``: a run_loop's feeds."""
+        if self.constant_failure is not None:
+            raise self.constant_failure
+        for placed in self.host:
+            values = _through(placed.casts, feed_values[placed.feed])
+            failure = self._first_failure(placed, values, placed.bound, steps)
+            if failure is not None:
+                raise failure
+
+    def _first_failure(self, placed: PlacedCheck, values: np.ndarray, bound: int,
+                       steps: Optional[int] = None) -> Optional[InvalidArgumentError]:
+        bad = placed.check.bad(values, bound)
+        if not bad.any():
+            return None
+        flat = int(np.argmax(bad))
+        value = values.reshape(-1)[flat]
+        if steps is None:
+            return self.error(placed, flat, value, values.shape, bound, None, None)
+        step, flat = divmod(flat, max(math.prod(values.shape[1:]), 1))
+        return self.error(placed, flat, value, values.shape[1:], bound, step, steps)
+
+    @staticmethod
+    def error(placed: PlacedCheck, flat: int, value: Any, shape: tuple, bound: int,
+              step: Optional[int], steps: Optional[int]) -> InvalidArgumentError:
+        words = placed.check.message(_tf_position(tuple(shape), flat), value.item(), bound)
+        words += "" if words.endswith(".") else "."
+        where = "" if step is None else f" At step {step} of run_loop's {steps} (from 0)."
+        return InvalidArgumentError(f"{placed.user_op.describe()}: {words}{where} The run "
+                                    f"changed no variable.", placed.user_op)
+
+    def program_error(self, status: np.ndarray, steps: Optional[int]) -> InvalidArgumentError:
+        """The error for a program's status array (see ``traced_status``)."""
+        placed = self.program[int(status[0]) - 1]
+        if steps is None:
+            return self.error(placed, int(status[1]), status[2], placed.shape, placed.bound,
+                              None, None)
+        return self.error(placed, int(status[2]), status[3], placed.shape, placed.bound,
+                          int(status[1]), steps)
+
+
+def traced_status(status: Any, number: int, placed: PlacedCheck, args: list, dtype: Any) -> Any:
+    """Adds check ``number`` (on the op's traced ``args``) to a run's status array.
+
+    The status is ``[number + 1 of the first failing check (0: none), flat position,
+    value]`` (``initial_status``); a check whose values are empty cannot fail.
+    """
+    values = args[placed.check.input]
+    placed.shape = tuple(np.shape(values))
+    placed.bound = int(placed.check.bound([tuple(np.shape(a)) for a in args]))
+    if math.prod(placed.shape) == 0:
+        return status
+    bad = jnp.ravel(placed.check.bad(values, placed.bound))
+    position = jnp.argmax(bad)
+    found = jnp.stack([jnp.where(bad[position], number + 1, 0).astype(dtype),
+                       position.astype(dtype), jnp.ravel(values)[position].astype(dtype)])
+    return jnp.where(status[0] == 0, found, status)
+
+
+def initial_status(dtype: Any) -> Any:
+    """The status of a run before any check: nothing failed."""
+    return jnp.zeros((3,), dtype)
