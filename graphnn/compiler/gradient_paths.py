@@ -7,6 +7,7 @@ from typing import Optional
 
 from graphnn.framework.graph import Operation
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.state import VARIABLE_OP
 
 
 def _ops_on_paths(y: Tensor, x: Tensor) -> set:
@@ -59,8 +60,8 @@ def _gradient_reach(x: Tensor) -> set:
 def gradient_diagnosis(y: Tensor, x: Tensor) -> Optional[str]:
     """None when a gradient can flow from ``y`` back to ``x``; otherwise the reason, naming
     each op that cuts the path and where the user created it."""
-    name = x.op.name if x.op.type == "VariableV2" else x.name
-    what = "Variable" if x.op.type == "VariableV2" else "Tensor"
+    name = x.op.name if x.op.type == VARIABLE_OP else x.name
+    what = "Variable" if x.op.type == VARIABLE_OP else "Tensor"
     if not x.dtype.is_floating:
         return f"{what} '{name}' is {x.dtype.name}: integer and boolean tensors get no gradient"
     on_path = _ops_on_paths(y, x)

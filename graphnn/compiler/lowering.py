@@ -23,7 +23,7 @@ from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.plan import Plan
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
-from graphnn.ops.state import VARIABLE_OP
+from graphnn.ops.state import CONST_OP, VARIABLE_OP
 
 # Compilation timings reported by JAX, collected for the executable being compiled.
 _TRACE_EVENT = "/jax/core/compile/jaxpr_trace_duration"
@@ -238,7 +238,7 @@ class Executable:
         # Large constants (initial values of big variables, typically) become arguments:
         # embedded in the program they would be copied through every stage of XLA.
         large = [op.outputs[0] for op in plan.ops
-                 if op.type == "Const" and op.attrs["value"].size > LARGE_CONSTANT] \
+                 if op.type == CONST_OP and op.attrs["value"].size > LARGE_CONSTANT] \
             if steps is None else []
         self._constants = tuple(t.op.attrs["value"] for t in large)
         traced, read_write, read_only, written_order = build_function(

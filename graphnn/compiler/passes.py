@@ -20,6 +20,8 @@ from graphnn.compiler.lowering import evaluate_static
 from graphnn.compiler.subgraph import RunGraph
 from graphnn.framework.graph import Operation
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.declare import exact_numpy_value
+from graphnn.ops.state import CONST_OP
 
 FOLD_LIMIT = 1 << 16  # elements: larger constants would bloat the XLA program
 MAX_SWEEPS = 20
@@ -74,60 +76,32 @@ def eliminate_dead_code(run: RunGraph) -> collections.Counter:
 
 
 def _foldable(op: Operation) -> bool:
+    """Whether ``op`` computes its outputs from its inputs alone, now known."""
     opdef = op.op_def
-    if op.control_inputs or opdef.stateful or opdef.random or opdef.source or opdef.lower is None or not op.outputs:
+    if op.control_inputs or opdef.stateful or opdef.random or opdef.source \
+            or opdef.lower is None or not op.outputs:
         return False
     if constant_check_fails(op):
         return False  # left to the run, which raises the op's error
-    if op.type in ("Shape", "Size", "ZerosLike", "OnesLike"):
-        return op.inputs[0].shape.is_fully_defined()
-    return bool(op.inputs) and all(t.op.type == "Const" for t in op.inputs)
+    if opdef.from_shapes is not None and all(t.shape.is_fully_defined() for t in op.inputs):
+        return True
+    return bool(op.inputs) and all(t.op.type == CONST_OP for t in op.inputs)
 
 
 def _evaluate(op: Operation) -> Optional[tuple]:
-    dtype = op.outputs[0].dtype.as_numpy_dtype
-    dims = op.inputs[0].shape.as_list() if op.inputs[0].shape.ndims is not None else None
-    if op.type == "Shape":
-        return (np.array(dims, dtype),)
-    if op.type == "Size":
-        return (np.array(int(np.prod(dims)), dtype),)
-    if op.type in ("ZerosLike", "OnesLike"):
-        return (np.full(dims, 0 if op.type == "ZerosLike" else 1, dtype),)
+    """The outputs the compiled program would compute for ``op``, or None to leave it."""
+    opdef = op.op_def
+    if opdef.from_shapes is not None and all(t.shape.is_fully_defined() for t in op.inputs):
+        return opdef.from_shapes(op)
     values = [t.op.attrs["value"] for t in op.inputs]
-    if _numpy_is_exact(op, values):
-        # Shape arithmetic and correctly rounded float32/64 arithmetic give XLA's bits in
-        # numpy too, without compiling a one-op XLA program per folded op.
-        with np.errstate(all="ignore"):
-            result = op.op_def.reference(*values, **op.attrs)
-        results = tuple(np.asarray(r) for r in (result if isinstance(result, tuple) else (result,)))
-        if all(r.dtype == t.dtype.as_numpy_dtype for r, t in zip(results, op.outputs)):
-            return results
+    # Ops declared exact in numpy skip compiling a one-op XLA program per folded op.
+    exact = exact_numpy_value(op, values)
+    if exact is not None:
+        return exact
     try:
         return evaluate_static(op, values)
     except Exception:  # noqa: BLE001 -- left to run time, which reports it with the op's name
         return None
-
-
-# Ops whose numpy reference computes exactly what XLA does (IEEE-rounded or exact).
-_EXACT_IN_NUMPY = frozenset({
-    "Add", "Sub", "Mul", "RealDiv", "Neg", "Abs", "Maximum", "Minimum", "Cast", "Reshape",
-    "ExpandDims", "Squeeze", "BroadcastTo", "Transpose", "Pack", "ConcatV2", "StridedSlice",
-    "Identity", "Fill", "Select", "Equal", "NotEqual", "Less", "LessEqual", "Greater",
-    "GreaterEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "FloorDiv", "FloorMod"})
-_EXACT_DTYPES = frozenset({"float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                           "bool"})
-
-
-def _numpy_is_exact(op: Operation, values: list) -> bool:
-    if op.type not in _EXACT_IN_NUMPY or op.op_def.reference is None:
-        return False
-    if any(t.dtype.name not in _EXACT_DTYPES for t in list(op.inputs) + list(op.outputs)):
-        return False
-    if op.type == "Cast" and op.inputs[0].dtype.is_floating and not op.outputs[0].dtype.is_floating:
-        return False  # out-of-range and NaN conversions differ
-    if op.type in ("FloorDiv", "FloorMod") and not np.all(values[1]):
-        return False  # integer division by zero differs
-    return True
 
 
 def fold_constants(run: RunGraph) -> collections.Counter:
@@ -173,8 +147,8 @@ def merge_common_subexpressions(run: RunGraph) -> collections.Counter:
     fired: collections.Counter = collections.Counter()
     seen: dict = {}
     for op in _live_ops(run):
-        if op.op_def.stateful or op.op_def.random or op.type == "Placeholder" or not op.outputs:
-            continue
+        if op.op_def.stateful or op.op_def.random or op.op_def.lower is None or not op.outputs:
+            continue  # state, randomness and fed values are not functions of their inputs
         key = (op.type, tuple(op.inputs), tuple(op.control_inputs), _freeze(op.attrs))
         first = seen.setdefault(key, op)
         if first is op:

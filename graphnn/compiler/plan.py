@@ -84,7 +84,7 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
                 continue
             if op.op_def.assigns and index == 0:
                 writes[tensor.op] = None
-                if op.type == "Assign":
+                if op.op_def.overwrites:
                     continue
             reads[tensor.op] = None
     for f in fetches:

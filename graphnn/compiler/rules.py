@@ -16,6 +16,7 @@ import numpy as np
 from graphnn.framework.graph import Operation
 from graphnn.framework.shapes import broadcast_shapes
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.state import CONST_OP
 
 Rule = Callable[[Operation], Optional[Tensor]]
 SIMPLIFY: dict[str, list[tuple[str, Rule]]] = {}
@@ -38,7 +39,7 @@ def make(like: Operation, op_type: str, inputs: list, attrs: Optional[dict] = No
 
 # ----- matching helpers ----------------------------------------------------------------
 def const_value(tensor: Tensor) -> Optional[np.ndarray]:
-    return tensor.op.attrs["value"] if tensor.op.type == "Const" else None
+    return tensor.op.attrs["value"] if tensor.op.type == CONST_OP else None
 
 
 def is_filled_with(tensor: Tensor, number: float) -> bool:

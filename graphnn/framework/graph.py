@@ -38,6 +38,8 @@ from graphnn.framework.location import user_location
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 
+CONST_OP = "Const"  # the one op type the framework itself creates (``Graph.constant``)
+
 _OP_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-/>]*")
 _SCOPE_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9_.\-/>]*")
 # Seeds become JAX PRNG key data and fold_in values, both 32-bit: a larger seed would
@@ -334,7 +336,7 @@ class Graph:
 
     def constant(self, array: np.ndarray, name: Optional[str] = None) -> Tensor:
         """A Const op holding a numpy array (already of a graphnn dtype)."""
-        return self.create_op("Const", [], {"value": array, "dtype": as_dtype(array.dtype)},
+        return self.create_op(CONST_OP, [], {"value": array, "dtype": as_dtype(array.dtype)},
                               name=name).outputs[0]
 
     # ----- lookup -----------------------------------------------------------

@@ -3,13 +3,16 @@
 The framework owns the mechanism (this table and ``Graph.create_op``); the op
 families own the entries. An entry holds everything about one op: static shape
 and dtype inference, the JAX lowering, the numpy reference and sample inputs that
-the generic test harness uses, the gradient rule, and the checks its kernel makes
-on input values at run time (``ValueCheck``: an index in range, a divisor not zero).
+the generic test harness uses, the gradient rule, the checks its kernel makes on
+input values at run time (``ValueCheck``: an index in range, a divisor not zero), and
+what is known of its value before it runs (``from_shapes``, ``numpy_exact``): the
+compiler folds and ``static_value`` evaluates ops through these hooks, never through
+lists of op names.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -84,6 +87,21 @@ class OpDef:
         check: ``check(inputs, **attrs) -> ValueCheck | None`` over the input Tensors:
             what the op's values must satisfy at run time (None: nothing, for these
             dtypes); ``Session(check_indices=False)`` skips it.
+        overwrites: an ``assigns`` op whose result ignores the variable's current
+            value (Assign), so the variable need not be initialized before it.
+        from_shapes: ``from_shapes(op) -> (array, ...)``, the outputs computed from
+            the static shapes of the inputs alone (Shape, Size, ZerosLike); called
+            only when those shapes are fully defined. Such an op's value is known
+            while building and it is folded whatever its inputs' values.
+        numpy_exact: the numpy reference computes the lowering's results bit for bit
+            for inputs and outputs of the dtypes numpy rounds as XLA does (float32,
+            float64, integers, bool): True, or a predicate
+            ``numpy_exact(op, input_values) -> bool`` where that depends on the values
+            (integer division by zero). Such an op is evaluated while building when its
+            inputs are known, and folded without compiling its lowering.
+        value_as_shape: ``value_as_shape(op) -> TensorShape or None``, for an op whose
+            output is a 1-D shape vector: the shape it holds while building, None for
+            the entries known only at run time (``gn.shape`` of a partly known tensor).
     """
 
     type: str
@@ -98,6 +116,10 @@ class OpDef:
     source: bool = False
     assigns: bool = False
     check: Optional[Callable[..., Optional[ValueCheck]]] = None
+    overwrites: bool = False
+    from_shapes: Optional[Callable[..., tuple]] = None
+    numpy_exact: Union[bool, Callable[..., bool]] = False
+    value_as_shape: Optional[Callable[..., Any]] = None
 
 
 OP_TABLE: dict[str, OpDef] = {}

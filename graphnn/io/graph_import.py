@@ -23,7 +23,7 @@ from graphnn.framework.tensor import Tensor
 from graphnn.io.attrs import (check_attr_kinds, check_shape_size, decode_attr, decode_dtype,
                               decode_shape)
 from graphnn.io.files import GraphFileError, read_bounded
-from graphnn.ops.state import VARIABLE_OP, Variable
+from graphnn.ops.state import CONST_OP, VARIABLE_OP, Variable
 
 FORMAT = "graphnn.graph"
 VERSION = 1
@@ -168,7 +168,7 @@ def _parse_op(raw: Any, position: int) -> _OpRecord:
 
 def _check_attrs(op_type: str, attrs: dict, where: str) -> None:
     check_attr_kinds(attrs, where)
-    if op_type == "Const" and attrs.get("value") is not None and "dtype" in attrs:
+    if op_type == CONST_OP and attrs.get("value") is not None and "dtype" in attrs:
         if attrs["value"].dtype != attrs["dtype"].as_numpy_dtype:
             raise GraphFileError(f"{where}: the value's dtype {attrs['value'].dtype} differs from "
                                  f"the dtype attribute {attrs['dtype']}")

@@ -55,6 +55,7 @@ def _reshape_samples(rng, dtype):
 register(OpDef("Reshape", infer=_reshape_infer,
                lower=lambda x, shape: jnp.reshape(x, static_ints(shape, "Reshape's shape")),
                reference=lambda x, shape: np.reshape(x, shape), samples=_reshape_samples,
+               numpy_exact=True,
                grad=lambda op, g: [reshape(g, shape_of(op.inputs[0])), None]))
 
 
@@ -107,6 +108,7 @@ def _transpose_infer(inputs, perm=None):
 register(OpDef("Transpose", infer=_transpose_infer,
                lower=lambda x, perm=None: jnp.transpose(x, perm),
                reference=lambda x, perm=None: np.transpose(x, perm),
+               numpy_exact=True,
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3, 4), dtype),), {"perm": p})
                                            for p in ((2, 0, 1), None)],
                grad=_transpose_grad))
@@ -130,6 +132,7 @@ def _squeeze_infer(inputs, axis=None):
 register(OpDef("Squeeze", infer=_squeeze_infer,
                lower=lambda x, axis=None: jnp.squeeze(x, axis),
                reference=lambda x, axis=None: np.squeeze(x, axis),
+               numpy_exact=True,
                samples=lambda rng, dtype: [Sample((rand(rng, (1, 3, 1), dtype),), {"axis": a})
                                            for a in (None, (0,), (-1,))],
                grad=lambda op, g: [reshape(g, shape_of(op.inputs[0]))]))
@@ -148,6 +151,7 @@ def _expand_dims_infer(inputs, axis):
 register(OpDef("ExpandDims", infer=_expand_dims_infer,
                lower=lambda x, axis: jnp.expand_dims(x, axis),
                reference=lambda x, axis: np.expand_dims(x, axis),
+               numpy_exact=True,
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),), {"axis": a})
                                            for a in (0, -1, 1)],
                grad=lambda op, g: [reshape(g, shape_of(op.inputs[0]))]))
@@ -226,6 +230,7 @@ def _concat_infer(inputs, axis):
 register(OpDef("ConcatV2", infer=_concat_infer,
                lower=lambda *xs, axis: jnp.concatenate(xs, axis=axis),
                reference=lambda *xs, axis: np.concatenate(xs, axis=axis),
+               numpy_exact=True,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 3), dtype), rand(rng, (2, 1), dtype)), {"axis": 1}),
                    Sample((rand(rng, (1, 3), dtype), rand(rng, (2, 3), dtype),
@@ -250,9 +255,18 @@ def _pack_infer(inputs, axis):
     return [(TensorShape(dims), first.dtype)]
 
 
+def _pack_as_shape(op) -> Optional[TensorShape]:
+    """A stack of scalars read as a shape: one dim per scalar, None where it is unknown."""
+    if op.attrs["axis"] != 0 or any(t.shape.ndims != 0 for t in op.inputs):
+        return None
+    parts = [static_value(t) for t in op.inputs]
+    return TensorShape([None if p is None else int(p) for p in parts])
+
+
 register(OpDef("Pack", infer=_pack_infer,
                lower=lambda *xs, axis: jnp.stack(xs, axis=axis),
                reference=lambda *xs, axis: np.stack(xs, axis=axis),
+               numpy_exact=True, value_as_shape=_pack_as_shape,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 3), dtype), rand(rng, (2, 3), dtype)), {"axis": a})
                    for a in (0, -1)],
@@ -312,6 +326,7 @@ register(OpDef("StridedSlice",
                                              inputs[0].dtype)],
                lower=lambda x, index: x[to_python_index(index)],
                reference=lambda x, index: np.asarray(x[to_python_index(index)]),
+               numpy_exact=True,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (4, 5, 3), dtype),), {"index": spec}) for spec in (
                        (("int", 1),),
@@ -500,6 +515,7 @@ def _sum_to_shape_reference(x, shape, xp=np):
 
 register(OpDef("BroadcastTo", infer=_to_shape_infer, lower=_broadcast_to_lower,
                reference=lambda x, shape: np.broadcast_to(x, tuple(shape)).copy(),
+               numpy_exact=True,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (3, 1), dtype), np.array([2, 3, 4], np.int32)), static=(1,)),
                    Sample((rand(rng, (), dtype), np.array([2], np.int32)), static=(1,))],

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -66,6 +66,17 @@ def _select_grad(op, g):
     return [None, apply("Select", [condition, g, zeros]), apply("Select", [condition, zeros, g])]
 
 
+def _cast_is_exact(op, values) -> bool:
+    # Float to integer: NaN, infinities and out-of-range values convert differently.
+    source, target = op.inputs[0].dtype, op.attrs["DstT"]
+    if not (source.is_floating and target.is_integer):
+        return True
+    whole = np.trunc(values[0])
+    info = np.iinfo(target.as_numpy_dtype)
+    return bool(np.all(np.isfinite(whole)) and np.all(whole >= info.min)
+                and np.all(whole <= info.max))
+
+
 register(OpDef("Cast", infer=_cast_infer,
                lower=lambda x, DstT: x.astype(DstT.as_numpy_dtype),
                reference=lambda x, DstT: x.astype(DstT.as_numpy_dtype),
@@ -73,7 +84,7 @@ register(OpDef("Cast", infer=_cast_infer,
                    Sample((rand(rng, (3, 4), dtype),), {"DstT": dtypes.int32}),
                    Sample((rand(rng, (3,), dtypes.int32),), {"DstT": dtypes.as_dtype(dtype)}),
                    Sample((rand(rng, (3,), dtypes.bool_),), {"DstT": dtypes.as_dtype(dtype)})],
-               grad=_cast_grad))
+               grad=_cast_grad, numpy_exact=_cast_is_exact))
 
 
 def _select_infer(inputs):
@@ -90,7 +101,7 @@ register(OpDef("Select", infer=_select_infer, lower=jnp.where, reference=np.wher
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (3, 4), dtypes.bool_), rand(rng, (3, 4), dtype),
                            rand(rng, (4,), dtype)))],
-               grad=_select_grad))
+               grad=_select_grad, numpy_exact=True))
 
 
 def _fill_infer(inputs):
@@ -105,7 +116,8 @@ register(OpDef("Fill", infer=_fill_infer,
                reference=lambda dims, value: np.full(dims, value),
                samples=lambda rng, dtype: [Sample((np.array([2, 3], np.int32),
                                                    rand(rng, (), dtype)), static=(0,))],
-               grad=lambda op, g: [None, apply("Sum", [g], {"axis": None, "keepdims": False})]))
+               grad=lambda op, g: [None, apply("Sum", [g], {"axis": None, "keepdims": False})],
+               numpy_exact=True))
 
 
 def _range_infer(inputs):
@@ -141,27 +153,42 @@ def _shape_lower(x, out_type=dtypes.int32):
     return np.array(x.shape, dtype=out_type.as_numpy_dtype)
 
 
+def _size_lower(x, out_type=dtypes.int32):
+    return np.array(np.size(x), out_type.as_numpy_dtype)
+
+
+def _from_input_shape(fn: Callable) -> Callable:
+    """A ``from_shapes`` hook: ``fn`` applied to a stand-in array of the input's shape."""
+    def from_shapes(op):
+        x = op.inputs[0]
+        stand_in = np.broadcast_to(np.zeros((), x.dtype.as_numpy_dtype), x.shape.as_list())
+        return (np.asarray(fn(stand_in, **op.attrs)),)
+    return from_shapes
+
+
 register(OpDef("Shape",
                infer=lambda inputs, out_type=dtypes.int32: [
                    (TensorShape([inputs[0].shape.ndims]), out_type)],
                lower=_shape_lower, reference=_shape_lower, differentiable=False,
-               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))],
+               from_shapes=_from_input_shape(_shape_lower),
+               value_as_shape=lambda op: op.inputs[0].shape))
 
 register(OpDef("Size",
                infer=lambda inputs, out_type=dtypes.int32: [(TensorShape([]), out_type)],
-               lower=lambda x, out_type=dtypes.int32: np.array(np.size(x), out_type.as_numpy_dtype),
-               reference=lambda x, out_type=dtypes.int32: np.array(np.size(x),
-                                                                   out_type.as_numpy_dtype),
-               differentiable=False,
-               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
+               lower=_size_lower, reference=_size_lower, differentiable=False,
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))],
+               from_shapes=_from_input_shape(_size_lower)))
 
 register(OpDef("ZerosLike", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
                lower=jnp.zeros_like, reference=np.zeros_like, differentiable=False,
-               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))],
+               from_shapes=_from_input_shape(np.zeros_like)))
 
 register(OpDef("OnesLike", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
                lower=jnp.ones_like, reference=np.ones_like, differentiable=False,
-               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))],
+               from_shapes=_from_input_shape(np.ones_like)))
 
 
 # ----- public functions -------------------------------------------------------------

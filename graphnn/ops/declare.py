@@ -8,14 +8,15 @@ import numpy as np
 from graphnn.errors import DTypeError, ShapeError
 from graphnn.framework import dtypes
 from graphnn.framework.dtypes import DType, as_dtype
-from graphnn.framework.graph import convert_to_tensor, graph_of
+from graphnn.framework.graph import CONST_OP, Operation, convert_to_tensor, graph_of
 from graphnn.framework.registry import OpDef, Sample, register
 from graphnn.framework.shapes import TensorShape, broadcast_shapes
 from graphnn.framework.slicing import to_python_index
 from graphnn.framework.tensor import Tensor, binary_operands
 
 __all__ = ["OpDef", "Sample", "register", "apply", "apply_multi", "to_tensor", "pair",
-           "static_value", "static_shape", "output_shape", "build_time_ints", "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
+           "static_value", "static_shape", "exact_numpy_value", "output_shape", "build_time_ints",
+           "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
            "float_sample_shapes", "broadcast_pairs", "static_ints", "shape_tensor"]
 
 
@@ -44,31 +45,86 @@ def apply_multi(op_type: str, inputs: Sequence[Any], attrs: Optional[dict] = Non
     return graph.create_op(op_type, tensors, attrs, name=name).outputs
 
 
+# Dtypes whose arithmetic numpy rounds exactly as XLA does (half floats it may not).
+_EXACT_DTYPES = frozenset({"float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                           "bool"})
+STATIC_LIMIT = 1 << 16  # elements: build-time evaluation is for shape arithmetic, not data
+
+
+def exact_numpy_value(op: Operation, values: Sequence[np.ndarray]) -> Optional[tuple]:
+    """``op``'s outputs for input ``values`` from its numpy reference, when the op declares
+    (``OpDef.numpy_exact``) that this gives its lowering's results bit for bit; else None."""
+    opdef = op.op_def
+    exact = opdef.numpy_exact
+    if not exact or opdef.reference is None:
+        return None
+    if any(t.dtype.name not in _EXACT_DTYPES for t in list(op.inputs) + list(op.outputs)):
+        return None
+    if callable(exact) and not exact(op, values):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            result = opdef.reference(*values, **op.attrs)
+    except (ValueError, TypeError, IndexError):
+        return None  # left to the lowering, which reports it with the op's name
+    results = tuple(np.asarray(r) for r in (result if isinstance(result, tuple) else (result,)))
+    if len(results) != len(op.outputs) or any(
+            r.dtype != t.dtype.as_numpy_dtype or not t.shape.is_compatible_with(r.shape)
+            for r, t in zip(results, op.outputs)):
+        return None
+    return results
+
+
+def _follows_from_shapes(op: Operation) -> bool:
+    return op.op_def.from_shapes is not None and all(t.shape.is_fully_defined()
+                                                     for t in op.inputs)
+
+
+def _evaluable_from_inputs(op: Operation) -> bool:
+    """Whether ``op``'s value may be computed from its inputs' values while building."""
+    sizes = [t.shape.num_elements() for t in op.outputs]
+    return bool(op.op_def.numpy_exact and op.inputs and not _follows_from_shapes(op)
+                and all(n is not None and n <= STATIC_LIMIT for n in sizes))
+
+
+def _known_outputs(op: Operation, known: dict) -> Optional[tuple]:
+    """``op``'s outputs when known while building, given ``known`` for the ops it reads."""
+    if op.type == CONST_OP:
+        return (op.attrs["value"],)
+    if _follows_from_shapes(op):
+        return op.op_def.from_shapes(op)
+    if not _evaluable_from_inputs(op):
+        return None
+    values = [known[t.op] for t in op.inputs]
+    if any(v is None for v in values):
+        return None
+    return exact_numpy_value(op, [v[t.value_index] for v, t in zip(values, op.inputs)])
+
+
 def static_value(tensor: Tensor) -> Optional[np.ndarray]:
     """The value of ``tensor`` when it is known while building the graph, else None.
 
-    Knows constants, shapes of fully defined tensors, and stacks, casts and
-    slices of those: enough for shape arguments such as ``gn.shape(x)[0]``.
+    Knows constants, ops whose value follows from static shapes (``OpDef.from_shapes``:
+    ``gn.shape`` of a fully defined tensor ...) and small results of ops that numpy
+    computes exactly (``OpDef.numpy_exact``: stacks, casts, slices, integer arithmetic)
+    on known values: enough for shape arguments such as ``gn.shape(x)[0] * 2``.
     """
-    op = tensor.op
-    if op.type == "Const":
-        return op.attrs["value"]
-    if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
-        return np.array(op.inputs[0].shape.as_list(), dtype=tensor.dtype.as_numpy_dtype)
-    if op.type == "Size" and op.inputs[0].shape.is_fully_defined():
-        return np.array(op.inputs[0].shape.num_elements(), dtype=tensor.dtype.as_numpy_dtype)
-    if op.type in ("Pack", "Cast", "StridedSlice", "Identity"):
-        parts = [static_value(t) for t in op.inputs]
-        if any(p is None for p in parts):
-            return None
-        if op.type == "Pack":
-            return np.stack(parts, axis=op.attrs["axis"])
-        if op.type == "Cast":
-            return parts[0].astype(tensor.dtype.as_numpy_dtype)
-        if op.type == "StridedSlice":
-            return np.asarray(parts[0][to_python_index(op.attrs["index"])])
-        return parts[0]
-    return None
+    known: dict = {}
+    stack = [tensor.op]
+    while stack:  # post-order without recursion: shape arithmetic chains can be long
+        op = stack[-1]
+        if op in known:
+            stack.pop()
+            continue
+        pending = [t.op for t in op.inputs if t.op not in known] \
+            if _evaluable_from_inputs(op) else []
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        known[op] = _known_outputs(op, known)
+    outputs = known[tensor.op]
+    return None if outputs is None else outputs[tensor.value_index]
 
 
 def build_time_ints(value: Any, what: str) -> tuple:
@@ -96,18 +152,17 @@ def output_shape(shape: Tensor) -> TensorShape:
 def static_shape(shape: Tensor) -> TensorShape:
     """What is known while building about the shape held in 1-D int tensor ``shape``.
 
-    ``gn.shape(x)`` gives x's static shape (None dims included); a stack of
-    scalars gives one dim each; otherwise only the length may be known.
+    A fully known value gives every dim; otherwise the op's ``OpDef.value_as_shape``
+    says what it knows (``gn.shape(x)`` gives x's static shape, None dims included; a
+    stack of scalars one dim each); otherwise only the length may be known.
     """
     known = static_value(shape)
     if known is not None:
         return TensorShape([int(d) for d in np.reshape(known, -1)])
-    op = shape.op
-    if op.type == "Shape":
-        return op.inputs[0].shape
-    if op.type == "Pack" and op.attrs["axis"] == 0:
-        parts = [static_value(t) for t in op.inputs]
-        return TensorShape([None if p is None else int(p) for p in parts])
+    as_shape = shape.op.op_def.value_as_shape
+    partial = as_shape(shape.op) if as_shape is not None else None
+    if partial is not None:
+        return partial
     rank = shape.shape[0] if shape.shape.ndims == 1 else None
     return TensorShape(None if rank is None else [None] * rank)
 

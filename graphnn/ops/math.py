@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
 import jax
 import jax.numpy as jnp
@@ -41,13 +41,13 @@ def _unary_samples(domain: str, kind: str) -> Callable:
 
 
 def _declare_unary(op_type: str, jax_fn: Callable, numpy_fn: Callable, grad: Optional[Callable],
-                   kind: str = "float", domain: str = "any") -> None:
+                   kind: str = "float", domain: str = "any", exact: bool = False) -> None:
     def reference(x):
         return np.asarray(numpy_fn(x)).astype(x.dtype)
 
     register(OpDef(op_type, infer=same_as_input(kind), lower=jax_fn, reference=reference,
                    samples=_unary_samples(domain, kind), grad=grad,
-                   differentiable=grad is not None))
+                   differentiable=grad is not None, numpy_exact=exact))
 
 
 # Gradient rules: ``rule(op, grad) -> [input gradients]``; x is the input, y the output.
@@ -59,8 +59,10 @@ def _y(op):
     return op.outputs[0]
 
 
-_declare_unary("Neg", jnp.negative, np.negative, lambda op, g: [-g], "numeric")
-_declare_unary("Abs", jnp.abs, np.abs, lambda op, g: [g * sign(_x(op))], "numeric")
+# Exact in numpy (``numpy_exact``): sign flips, IEEE-rounded arithmetic, comparisons and
+# logic; not the transcendental functions, whose last bits differ between libraries.
+_declare_unary("Neg", jnp.negative, np.negative, lambda op, g: [-g], "numeric", exact=True)
+_declare_unary("Abs", jnp.abs, np.abs, lambda op, g: [g * sign(_x(op))], "numeric", exact=True)
 _declare_unary("Sign", jnp.sign, np.sign, lambda op, g: [zeros_like(_x(op))], "numeric")
 _declare_unary("Square", jnp.square, np.square, lambda op, g: [g * (2.0 * _x(op))], "numeric")
 _declare_unary("Exp", jnp.exp, np.exp, lambda op, g: [g * _y(op)])
@@ -75,7 +77,7 @@ _declare_unary("Cos", jnp.cos, np.cos, lambda op, g: [-(g * sin(_x(op)))])
 _declare_unary("Tanh", jnp.tanh, np.tanh, lambda op, g: [g * (1.0 - _y(op) * _y(op))])
 _declare_unary("Sigmoid", jax.nn.sigmoid, _sigmoid_np,
                lambda op, g: [g * (_y(op) * (1.0 - _y(op)))])
-_declare_unary("LogicalNot", jnp.logical_not, np.logical_not, None, "bool")
+_declare_unary("LogicalNot", jnp.logical_not, np.logical_not, None, "bool", exact=True)
 
 
 # ----- binary element-wise ops ------------------------------------------------
@@ -98,15 +100,27 @@ def _binary_samples(kind: str, right: str = "any", with_ints: bool = True) -> Ca
 
 def _declare_binary(op_type: str, jax_fn: Callable, numpy_fn: Callable, grad: Optional[Callable],
                     kind: str = "numeric", right: str = "any", out_bool: bool = False,
-                    with_ints: bool = True, check: Optional[Callable] = None) -> None:
+                    with_ints: bool = True, check: Optional[Callable] = None,
+                    exact: Union[bool, Callable] = False) -> None:
     def reference(x, y):
         result = np.asarray(numpy_fn(x, y))
         return result if out_bool else result.astype(x.dtype)
 
     register(OpDef(op_type, infer=broadcast_infer(kind, dtypes.bool_ if out_bool else None),
                    lower=jax_fn, reference=reference, grad=grad, differentiable=grad is not None,
-                   check=check,
+                   check=check, numpy_exact=exact,
                    samples=_binary_samples(kind, right, with_ints and kind != "bool")))
+
+
+def _integer_with_nonzero_divisor(op, values) -> bool:
+    # numpy and XLA differ on integer division by zero and on the sign of a float zero.
+    return op.inputs[0].dtype.is_integer and bool(np.all(values[1]))
+
+
+def _no_tie_of_zeros(op, values) -> bool:
+    # max(-0.0, 0.0): numpy returns the first operand, XLA +0.0.
+    return not (np.any(values[0] == 0) and np.any(values[1] == 0)) \
+        or not op.inputs[0].dtype.is_floating
 
 
 def _pow_grad(op, g):
@@ -126,10 +140,12 @@ def _select_grad(mask_fn: Callable) -> Callable:
     return rule
 
 
-_declare_binary("Add", jnp.add, np.add, lambda op, g: [g, g])
-_declare_binary("Sub", jnp.subtract, np.subtract, lambda op, g: [g, -g])
+_declare_binary("Add", jnp.add, np.add, lambda op, g: [g, g], exact=True)
+_declare_binary("Sub", jnp.subtract, np.subtract, lambda op, g: [g, -g], exact=True)
 _declare_binary("Mul", jnp.multiply, np.multiply,
-                lambda op, g: [g * op.inputs[1], g * op.inputs[0]])
+                lambda op, g: [g * op.inputs[1], g * op.inputs[0]], exact=True)
+
+
 def _integer_divisor_check(inputs):
     """TF 1 refuses an integer division by zero (XLA would return an arbitrary number)."""
     if not inputs[1].dtype.is_integer:
@@ -139,21 +155,27 @@ def _integer_divisor_check(inputs):
 
 
 _declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, None, right="positive",
-                check=_integer_divisor_check)
+                check=_integer_divisor_check, exact=_integer_with_nonzero_divisor)
 _declare_binary("FloorMod", jnp.remainder, np.remainder,
                 lambda op, g: [g, -(g * floordiv(*op.inputs))], right="positive",
-                check=_integer_divisor_check)
+                check=_integer_divisor_check, exact=_integer_with_nonzero_divisor)
 _declare_binary("Pow", jnp.power, np.power, _pow_grad, right="positive_both", with_ints=False)
-_declare_binary("Maximum", jnp.maximum, np.maximum, _select_grad(lambda x, y: x >= y))
-_declare_binary("Minimum", jnp.minimum, np.minimum, _select_grad(lambda x, y: x <= y))
-_declare_binary("Less", jnp.less, np.less, None, out_bool=True)
-_declare_binary("LessEqual", jnp.less_equal, np.less_equal, None, out_bool=True)
-_declare_binary("Greater", jnp.greater, np.greater, None, out_bool=True)
-_declare_binary("GreaterEqual", jnp.greater_equal, np.greater_equal, None, out_bool=True)
-_declare_binary("Equal", jnp.equal, np.equal, None, kind="any", out_bool=True)
-_declare_binary("NotEqual", jnp.not_equal, np.not_equal, None, kind="any", out_bool=True)
-_declare_binary("LogicalAnd", jnp.logical_and, np.logical_and, None, kind="bool", out_bool=True)
-_declare_binary("LogicalOr", jnp.logical_or, np.logical_or, None, kind="bool", out_bool=True)
+_declare_binary("Maximum", jnp.maximum, np.maximum, _select_grad(lambda x, y: x >= y),
+                exact=_no_tie_of_zeros)
+_declare_binary("Minimum", jnp.minimum, np.minimum, _select_grad(lambda x, y: x <= y),
+                exact=_no_tie_of_zeros)
+_declare_binary("Less", jnp.less, np.less, None, out_bool=True, exact=True)
+_declare_binary("LessEqual", jnp.less_equal, np.less_equal, None, out_bool=True, exact=True)
+_declare_binary("Greater", jnp.greater, np.greater, None, out_bool=True, exact=True)
+_declare_binary("GreaterEqual", jnp.greater_equal, np.greater_equal, None, out_bool=True,
+                exact=True)
+_declare_binary("Equal", jnp.equal, np.equal, None, kind="any", out_bool=True, exact=True)
+_declare_binary("NotEqual", jnp.not_equal, np.not_equal, None, kind="any", out_bool=True,
+                exact=True)
+_declare_binary("LogicalAnd", jnp.logical_and, np.logical_and, None, kind="bool", out_bool=True,
+                exact=True)
+_declare_binary("LogicalOr", jnp.logical_or, np.logical_or, None, kind="bool", out_bool=True,
+                exact=True)
 
 
 def _true_div_dtype(dtype: dtypes.DType) -> dtypes.DType:

@@ -8,13 +8,15 @@ import numpy as np
 
 from graphnn.errors import DTypeError
 from graphnn.framework import dtypes
-from graphnn.framework.graph import (GraphKeys, Operation, convert_to_tensor, get_default_graph,
-                                     graph_of)
+from graphnn.framework.graph import (CONST_OP, GraphKeys, Operation, convert_to_tensor,
+                                     get_default_graph, graph_of)
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.framework.values import to_numpy
 from graphnn.ops.declare import (OpDef, Sample, apply, rand, register, require, to_tensor)
 
+# The op types that the compiler, session and files treat by kind (CONST_OP is the
+# framework's, as ``Graph.constant`` makes it); import these rather than spelling them.
 VARIABLE_OP = "VariableV2"
 PLACEHOLDER_OP = "Placeholder"
 
@@ -25,7 +27,7 @@ def _declared(inputs, dtype, shape, **attrs):
 
 register(OpDef(PLACEHOLDER_OP, infer=_declared, lower=None, source=True))
 register(OpDef(VARIABLE_OP, infer=_declared, lower=None, source=True, stateful=True))
-register(OpDef("Const", infer=lambda inputs, value, dtype: [(TensorShape(value.shape), dtype)],
+register(OpDef(CONST_OP, infer=lambda inputs, value, dtype: [(TensorShape(value.shape), dtype)],
                lower=lambda value, dtype: value, source=True))
 
 
@@ -57,14 +59,15 @@ def _assign_infer(inputs):
     return [(variable.shape, variable.dtype)]
 
 
-for _op_type, _update in (("Assign", lambda current, value: value),
-                          ("AssignAdd", lambda current, delta: current + delta),
-                          ("AssignSub", lambda current, delta: current - delta)):
+for _op_type, _update, _overwrites in (
+        ("Assign", lambda current, value: value, True),
+        ("AssignAdd", lambda current, delta: current + delta, False),
+        ("AssignSub", lambda current, delta: current - delta, False)):
     register(OpDef(_op_type, infer=_assign_infer, lower=_update, stateful=True, assigns=True,
-                   differentiable=False))
+                   overwrites=_overwrites, differentiable=False))
 
 register(OpDef("Identity", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
-               lower=lambda x: x, reference=lambda x: x, grad=lambda op, g: [g],
+               lower=lambda x: x, reference=lambda x: x, grad=lambda op, g: [g], numpy_exact=True,
                samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),))]))
 register(OpDef("StopGradient", infer=lambda inputs: [(inputs[0].shape, inputs[0].dtype)],
                lower=jax.lax.stop_gradient, reference=lambda x: x, differentiable=False,
