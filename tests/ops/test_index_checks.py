@@ -216,3 +216,20 @@ def test_checks_can_be_turned_off():
             == (1, 2)
         assert sess.run(a // 0, {a: [7]}).shape == (1,)
         assert sess.run(loss, {x: [4.0]}).shape == (1,)
+
+
+def test_one_hot_out_of_range_gives_zeros_as_in_tensorflow():
+    labels = gn.placeholder(gn.int32, [None])
+    with gn.Session() as sess:
+        np.testing.assert_array_equal(sess.run(gn.one_hot(labels, 3), {labels: [1, 3, -1]}),
+                                      [[0, 1, 0], [0, 0, 0], [0, 0, 0]])
+
+
+def test_a_failed_run_consumes_no_random_draw():
+    x = gn.placeholder(gn.float32, [None])
+    noise = gn.random_uniform([3], seed=7)
+    rows = gn.gather(gn.constant(ROWS), gn.cast(x, gn.int32))
+    with gn.Session() as failed, gn.Session() as fresh:
+        with raises("indices"):
+            failed.run([noise, rows], {x: [9.0]})
+        np.testing.assert_array_equal(failed.run(noise), fresh.run(noise))
