@@ -24,7 +24,7 @@ import numpy as np
 
 from graphnn.compiler.plan import Plan
 from graphnn.errors import InvalidArgumentError
-from graphnn.framework.graph import Operation
+from graphnn.framework.graph import CONST_OP, Operation
 from graphnn.framework.registry import ValueCheck
 from graphnn.framework.tensor import Tensor
 
@@ -80,7 +80,7 @@ def _static_bound(op: Operation, check: ValueCheck) -> Optional[int]:
 def constant_check_fails(op: Operation) -> bool:
     """``op``'s check fails on its constant inputs (the folder must leave it to the run)."""
     check = declared_check(op)
-    if check is None or op.inputs[check.input].op.type != "Const":
+    if check is None or op.inputs[check.input].op.type != CONST_OP:
         return False
     bound = _static_bound(op, check)
     values = op.inputs[check.input].op.attrs["value"]
@@ -96,7 +96,7 @@ def _host_source(tensor: Tensor, fed: dict) -> tuple[Optional[Tensor], tuple]:
             return None, ()
         chain.append(tensor.op)
         tensor = source
-    if tensor in fed or tensor.op.type == "Const":
+    if tensor in fed or tensor.op.type == CONST_OP:
         return tensor, tuple(reversed(chain))
     return None, ()
 
