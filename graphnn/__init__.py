@@ -8,7 +8,7 @@ Example:
     ...     sess.run(y, feed_dict={x: [[1, 2, 3]]})
     array([12.], dtype=float32)
 """
-from graphnn import errors, io, nn, summary, train, viz
+from graphnn import datasets, errors, io, nn, summary, train, viz
 from graphnn.compiler.autodiff import gradients, hessians
 from graphnn.compiler.gradient_paths import explain_gradient
 from graphnn.framework.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8,
