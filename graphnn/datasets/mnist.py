@@ -96,8 +96,14 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *,
             f"official files there, point data_dir or $GRAPHNN_DATA (which holds mnist/) at a "
             f"directory holding them, or leave both unset to download them into the user "
             f"cache, {_cache_directory()}")
+    sums = MNIST_MD5 if md5 is None else md5
+    unknown = [name for name in missing if name not in sums]
+    if unknown:
+        raise ValueError(f"load_mnist: md5 gives no MD5 sum for {', '.join(unknown)}; it names "
+                         f"{', '.join(sorted(sums))}")
     for name in missing:
-        _download_into_cache(name, directory, missing, mirrors, md5)
+        _download_into_cache(name, directory, missing,
+                             MNIST_MIRRORS if mirrors is None else mirrors, sums[name])
     return (_read_split(directory, TRAIN_IMAGES, TRAIN_LABELS),
             _read_split(directory, TEST_IMAGES, TEST_LABELS))
 
@@ -120,13 +126,9 @@ def _cache_directory() -> str:
 
 
 def _download_into_cache(name: str, directory: str, missing: list[str],
-                         mirrors: Sequence[str] | None, md5: Mapping[str, str] | None) -> None:
-    sums = MNIST_MD5 if md5 is None else md5
-    if name not in sums:
-        raise ValueError(f"load_mnist: md5 gives no MD5 sum for {name!r}; it names "
-                         f"{sorted(sums)}")
+                         mirrors: Sequence[str], md5: str) -> None:
     try:
-        download(name, directory, MNIST_MIRRORS if mirrors is None else mirrors, sums[name])
+        download(name, directory, mirrors, md5)
     except OSError as error:
         raise type(error)(
             f"MNIST files missing from the user cache {directory}: {', '.join(missing)}, and "

@@ -112,3 +112,11 @@ def test_downloads_are_checked_against_the_official_sums_by_default(mirror, clea
     with pytest.raises(gn.datasets.ChecksumError, match=f"expected {official}"):
         gn.datasets.load_mnist(mirrors=[url])
     assert list(clean_environment.iterdir()) == []
+
+
+def test_sums_lacking_a_missing_file_are_refused_before_any_download(mirror, clean_environment):
+    _, url, md5, requested = mirror
+    del md5[TEST_LABELS]
+    with pytest.raises(ValueError, match=f"no MD5 sum for {TEST_LABELS}"):
+        gn.datasets.load_mnist(mirrors=[url], md5=md5)
+    assert requested == [] and not clean_environment.exists()
