@@ -256,7 +256,9 @@ def zeros_like(tensor: Any, dtype: Any = None, name: Optional[str] = None) -> Te
     """Zeros of ``tensor``'s shape (and dtype, unless given)."""
     tensor = to_tensor(tensor)
     if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
-        return zeros(apply("Shape", [tensor]), dtype, name=name)
+        # TF 1: a Shape and a Fill in a ``zeros_like`` scope, the Fill named as the scope.
+        with tensor.graph.name_scope(name or "zeros_like") as scope:
+            return zeros(apply("Shape", [tensor]), dtype, name=scope)
     return apply("ZerosLike", [tensor], name=name)
 
 
@@ -264,7 +266,9 @@ def ones_like(tensor: Any, dtype: Any = None, name: Optional[str] = None) -> Ten
     """Ones of ``tensor``'s shape (and dtype, unless given)."""
     tensor = to_tensor(tensor)
     if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
-        return ones(apply("Shape", [tensor]), dtype, name=name)
+        # TF 1: a Shape and a Fill in a ``ones_like`` scope, the Fill named as the scope.
+        with tensor.graph.name_scope(name or "ones_like") as scope:
+            return ones(apply("Shape", [tensor]), dtype, name=scope)
     return apply("OnesLike", [tensor], name=name)
 
 

@@ -504,10 +504,12 @@ def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
                   name: Optional[str] = None) -> Tensor:
-    """Clamps ``t`` to [clip_value_min, clip_value_max] (a Maximum then a Minimum).
+    """Clamps ``t`` to [clip_value_min, clip_value_max]: a Maximum then a Minimum in a
+    ``clip_by_value`` name scope whose last op takes the scope's name, as TF 1 draws it.
 
     Example:
         >>> gn.clip_by_value(x, 0.0, 1.0)
     """
     t = to_tensor(t)
-    return minimum(maximum(t, clip_value_min), clip_value_max, name=name)
+    with t.graph.name_scope(name or "clip_by_value") as scope:
+        return minimum(maximum(t, clip_value_min), clip_value_max, name=scope)

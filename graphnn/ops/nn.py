@@ -1,8 +1,13 @@
-"""Neural-network ops: activations, softmax, fused cross-entropies, convolution and pooling.
+"""Neural-network ops: activations, softmax, losses, bias_add and dropout.
 
-Softmax, LogSoftmax and the softmax cross-entropies are primitives (fused for
-numerical stability and so the compiler can recognise them); sigmoid
-cross-entropy, l2_loss, bias_add and dropout are compositions.
+A function the user calls once is one op in the user's graph, as TensorFlow 1 draws
+it (``l2_loss`` is one ``L2Loss``, ``bias_add`` one ``BiasAdd``), with its own
+lowering and gradient rule. The losses lower in their numerically stable forms:
+softmax cross-entropies through log-softmax, the logistic loss as TF's
+``max(x, 0) - x * z + log1p(exp(-|x|))``. ``dropout`` alone is a name scope of a few
+ops, as in TensorFlow 1: its random mask is drawn once and read by both the forward
+value and its gradient, which a single op could not share. Gradient rules build
+graph nodes with the public ops and operators.
 """
 from __future__ import annotations
 
@@ -18,15 +23,23 @@ from graphnn.framework.graph import check_seed
 from graphnn.framework.registry import ValueCheck, outside_range
 from graphnn.framework.shapes import TensorShape, normalize_axis
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.array import expand_dims, reshape
+from graphnn.ops.creation import cast, shape, where, zeros_like
+from graphnn.ops.creation import range as range_of
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, float_sample_shapes, pair,
                                  rand, register, require, same_as_input, to_tensor)
+from graphnn.ops.math import equal, exp, sigmoid
 from graphnn.ops.random import random_uniform
-from graphnn.ops.vjp import vjp_gradient
+from graphnn.ops.reduction import reduce_prod, reduce_sum
 
 
 def _np_log_softmax(x, axis=-1):
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _np_logistic_loss(labels, logits):
+    return np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
 
 
 def _activation_samples(rng, dtype):
@@ -40,23 +53,23 @@ def _declare_activation(op_type: str, jax_fn: Callable, numpy_fn: Callable,
                    samples=_activation_samples, grad=grad))
 
 
-def _positive_part(op, g, otherwise):
+# Gradient rules: ``rule(op, grad) -> [input gradients]``; x is the input, y the output.
+def _where_positive(op, g, otherwise):
     """g where the input is > 0, ``otherwise`` elsewhere."""
-    return [apply("Select", [apply("Greater", [op.inputs[0], apply("ZerosLike", [op.inputs[0]])]),
-                             g, otherwise])]
+    return [where(op.inputs[0] > 0, g, otherwise)]
 
 
 _declare_activation("Relu", jax.nn.relu, lambda x: np.maximum(x, 0),
-                    lambda op, g: _positive_part(op, g, apply("ZerosLike", [g])))
+                    lambda op, g: _where_positive(op, g, zeros_like(g)))
 _declare_activation("Elu", jax.nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
-                    lambda op, g: _positive_part(op, g, g * (op.outputs[0] + 1.0)))
+                    lambda op, g: _where_positive(op, g, g * (op.outputs[0] + 1.0)))
 _declare_activation("Softplus", jax.nn.softplus, lambda x: np.logaddexp(x, 0),
-                    lambda op, g: [g * apply("Sigmoid", [op.inputs[0]])])
+                    lambda op, g: [g * sigmoid(op.inputs[0])])
 
 register(OpDef("LeakyRelu", infer=same_as_input("float"),
                lower=lambda x, alpha: jnp.where(x > 0, x, x * alpha),
                reference=lambda x, alpha: np.where(x > 0, x, x * alpha).astype(x.dtype),
-               grad=lambda op, g: _positive_part(op, g, g * op.attrs["alpha"]),
+               grad=lambda op, g: _where_positive(op, g, g * op.attrs["alpha"]),
                samples=lambda rng, dtype: [Sample((rand(rng, (3, 4), dtype),), {"alpha": 0.2})]))
 
 
@@ -74,19 +87,13 @@ def _softmax_samples(rng, dtype):
 
 
 def _softmax_grad(op, g):
-    y, axis = op.outputs[0], op.attrs.get("axis", -1)
-    inner = apply("Sum", [g * y], {"axis": _axis_tuple(y, axis), "keepdims": True})
-    return [y * (g - inner)]
+    y = op.outputs[0]
+    return [y * (g - reduce_sum(g * y, axis=op.attrs.get("axis", -1), keepdims=True))]
 
 
 def _log_softmax_grad(op, g):
-    y, axis = op.outputs[0], op.attrs.get("axis", -1)
-    total = apply("Sum", [g], {"axis": _axis_tuple(y, axis), "keepdims": True})
-    return [g - apply("Exp", [y]) * total]
-
-
-def _axis_tuple(x: Tensor, axis: int) -> tuple:
-    return (axis % x.shape.ndims,) if x.shape.ndims is not None else (axis,)
+    y = op.outputs[0]
+    return [g - exp(y) * reduce_sum(g, axis=op.attrs.get("axis", -1), keepdims=True)]
 
 
 register(OpDef("Softmax", infer=_softmax_infer,
@@ -99,38 +106,54 @@ register(OpDef("LogSoftmax", infer=_softmax_infer,
                samples=_softmax_samples, grad=_log_softmax_grad))
 
 
-# ----- fused cross-entropies ------------------------------------------------------------
-def _xent_infer(inputs):
-    labels, logits = inputs
+# ----- losses ------------------------------------------------------------------------------
+def _same_dtype(labels: Tensor, logits: Tensor) -> None:
     check_dtype(logits, "float")
     if labels.dtype != logits.dtype:
         raise DTypeError(f"labels ('{labels.name}', {labels.dtype}) and logits "
                          f"('{logits.name}', {logits.dtype}) must have one dtype")
+
+
+def _same_shape(labels: Tensor, logits: Tensor) -> TensorShape:
     require(labels.shape.is_compatible_with(logits.shape),
             f"labels shape {labels.shape} and logits shape {logits.shape} must be equal")
-    shape = labels.shape.merge_with(logits.shape)
-    return [(TensorShape(None) if shape.ndims is None else shape[:-1], logits.dtype)]
+    return labels.shape.merge_with(logits.shape)
 
 
-def _xent_lower(labels, logits):
-    return -jnp.sum(labels * jax.nn.log_softmax(logits, axis=-1), axis=-1)
+def _xent_infer(inputs, axis=-1):
+    labels, logits = inputs
+    _same_dtype(labels, logits)
+    shape_ = _same_shape(labels, logits)
+    if shape_.ndims is None:
+        return [(TensorShape(None), logits.dtype)]
+    axis = normalize_axis(axis, shape_.ndims)
+    return [(TensorShape([d for i, d in enumerate(shape_.dims) if i != axis]), logits.dtype)]
+
+
+def _xent_lower(labels, logits, axis=-1):
+    return -jnp.sum(labels * jax.nn.log_softmax(logits, axis=axis), axis=axis)
+
+
+def _xent_reference(labels, logits, axis=-1):
+    return -np.sum(labels * _np_log_softmax(logits, axis), axis)
 
 
 def _xent_samples(rng, dtype):
     labels = rng.dirichlet(np.ones(5), size=4).astype(dtypes.as_dtype(dtype).as_numpy_dtype)
-    return [Sample((labels, rand(rng, (4, 5), dtype, -4, 4)))]
+    logits = rand(rng, (4, 5), dtype, -4, 4)
+    return [Sample((labels, logits)), Sample((labels.T, logits.T), {"axis": 0})]
 
 
 def _xent_grad(op, g):
     labels, logits = op.inputs
-    g = apply("ExpandDims", [g], {"axis": -1})
-    log_probs = apply("LogSoftmax", [logits], {"axis": -1})
-    return [-(g * log_probs), g * (apply("Exp", [log_probs]) - labels)]
+    axis = op.attrs.get("axis", -1)
+    g = expand_dims(g, axis)
+    log_probs = log_softmax(logits, axis)
+    return [-(g * log_probs), g * (exp(log_probs) - labels)]
 
 
 register(OpDef("SoftmaxCrossEntropyWithLogits", infer=_xent_infer, lower=_xent_lower,
-               reference=lambda labels, logits: -np.sum(labels * _np_log_softmax(logits), -1),
-               samples=_xent_samples, grad=_xent_grad))
+               reference=_xent_reference, samples=_xent_samples, grad=_xent_grad))
 
 
 def _sparse_xent_infer(inputs):
@@ -156,18 +179,16 @@ def _sparse_xent_reference(labels, logits):
 
 
 def _sparse_xent_grad(op, g):
+    """g * (softmax(logits) - one_hot(labels)), with the classes counted at run time, so
+    logits of unknown shape need nothing more."""
     labels, logits = op.inputs
-    depth = logits.shape[-1] if logits.shape.ndims is not None else None
-    if depth is None:
-        return vjp_gradient(op, g)
+    classes = cast(range_of(shape(logits)[-1]), labels.dtype)
+    expanded = expand_dims(labels, -1)
     # After the forward op, as TF 1's gradient reads its kernel's output: its label check
     # then guards a run that fetches only the gradient (one-hot alone maps bad labels to 0).
     with op.graph.control_dependencies([op]):
-        one_hot = apply("OneHot", [labels], {"depth": depth, "on_value": 1.0,
-                                             "off_value": 0.0, "axis": -1,
-                                             "dtype": logits.dtype})
-    g = apply("ExpandDims", [g], {"axis": -1})
-    return [None, g * (apply("Softmax", [logits], {"axis": -1}) - one_hot)]
+        hit = equal(expanded, classes)
+    return [None, expand_dims(g, -1) * (softmax(logits) - cast(hit, logits.dtype))]
 
 
 def _sparse_xent_check(inputs):
@@ -186,167 +207,99 @@ register(OpDef("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer,
                    Sample((np.array([3, 0], np.int64), rand(rng, (2, 4), dtype)))]))
 
 
-# ----- convolution and pooling ---------------------------------------------------------
-def _pair_of(value: Any, name: str, data_format: str) -> tuple[int, int]:
-    """Strides/sizes/dilations given as an int, (h, w) or TF's 4-element form."""
-    values = [int(value)] * 2 if np.isscalar(value) else [int(v) for v in value]
-    if len(values) == 4:
-        values = values[1:3] if data_format == "NHWC" else values[2:4]
-    if len(values) != 2:
-        raise ValueError(f"{name} must be an int, 2 ints or 4 ints, got {value!r}")
-    return values[0], values[1]
+def _sigmoid_xent_infer(inputs):
+    labels, logits = inputs
+    _same_dtype(labels, logits)
+    return [(_same_shape(labels, logits), logits.dtype)]
 
 
-def _out_size(size: Optional[int], window: int, stride: int, padding: str) -> Optional[int]:
-    if size is None:
-        return None
-    if padding == "SAME":
-        return -(-size // stride)
-    return max(-(-(size - window + 1) // stride), 0)
+def _sigmoid_xent_lower(labels, logits):
+    # TF's form: exp never sees a positive argument, so no overflow for any logit.
+    return jnp.maximum(logits, 0) - logits * labels + jnp.log1p(jnp.exp(-jnp.abs(logits)))
 
 
-def _spatial_axes(data_format: str) -> tuple[int, int, int]:
-    require(data_format in ("NHWC", "NCHW"), f"data_format must be NHWC or NCHW, got {data_format!r}")
-    return (1, 2, 3) if data_format == "NHWC" else (2, 3, 1)
+def _sigmoid_xent_samples(rng, dtype):
+    return [Sample((rand(rng, s, dtype, 0, 1), rand(rng, s, dtype, -4, 4)))
+            for s in float_sample_shapes]
 
 
-def _conv_infer(inputs, strides, padding, data_format, dilations):
-    x, w = inputs
-    if x.dtype != w.dtype:
-        raise DTypeError(f"input ({x.dtype}) and filters ({w.dtype}) must have one dtype")
-    check_dtype(x, "float")
-    require(padding in ("SAME", "VALID"), f"padding must be 'SAME' or 'VALID', got {padding!r}")
-    require(x.shape.ndims in (4, None) and w.shape.ndims in (4, None),
-            f"conv2d needs a 4-D input and 4-D filters (kh, kw, in, out); got {x.shape} "
-            f"and {w.shape}")
-    if x.shape.ndims is None or w.shape.ndims is None:
-        return [(TensorShape(None), x.dtype)]
-    h_axis, w_axis, c_axis = _spatial_axes(data_format)
-    kh, kw, c_in, c_out = w.shape.dims
-    if x.shape[c_axis] is not None and c_in is not None:
-        require(x.shape[c_axis] == c_in, f"input has {x.shape[c_axis]} channels but the "
-                                         f"filters expect {c_in}")
-    eff_h = None if kh is None else (kh - 1) * dilations[0] + 1
-    eff_w = None if kw is None else (kw - 1) * dilations[1] + 1
-    dims = [x.shape[0], None, None, None]
-    dims[h_axis] = _out_size(x.shape[h_axis], eff_h or 1, strides[0], padding)
-    dims[w_axis] = _out_size(x.shape[w_axis], eff_w or 1, strides[1], padding)
-    dims[c_axis] = c_out
-    return [(TensorShape(dims), x.dtype)]
+register(OpDef("SigmoidCrossEntropyWithLogits", infer=_sigmoid_xent_infer,
+               lower=_sigmoid_xent_lower,
+               reference=lambda labels, logits: _np_logistic_loss(labels, logits),
+               samples=_sigmoid_xent_samples,
+               grad=lambda op, g: [-(g * op.inputs[1]), g * (sigmoid(op.inputs[1]) - op.inputs[0])]))
 
 
-def _conv_lower(x, w, strides, padding, data_format, dilations):
-    return jax.lax.conv_general_dilated(
-        x, w, window_strides=strides, padding=padding, rhs_dilation=dilations,
-        dimension_numbers=(data_format, "HWIO", data_format))
+def _l2_loss_infer(inputs):
+    check_dtype(inputs[0], "float")
+    return [(TensorShape([]), inputs[0].dtype)]
 
 
-def _same_pads(size: int, window: int, stride: int) -> tuple[int, int]:
-    out = -(-size // stride)
-    total = max((out - 1) * stride + window - size, 0)
-    return total // 2, total - total // 2
+register(OpDef("L2Loss", infer=_l2_loss_infer, lower=lambda t: jnp.sum(jnp.square(t)) / 2,
+               reference=lambda t: (np.sum(np.square(t)) / 2).astype(t.dtype),
+               samples=_activation_samples, grad=lambda op, g: [g * op.inputs[0]]))
 
 
-def _conv_reference(x, w, strides, padding, data_format, dilations):
+# ----- bias_add -----------------------------------------------------------------------------
+def _channel_axis(data_format: str) -> int:
+    require(data_format in ("NHWC", "NCHW"),
+            f"data_format must be 'NHWC' or 'NCHW', got {data_format!r}", ValueError)
+    return -1 if data_format == "NHWC" else 1
+
+
+def _bias_add_infer(inputs, data_format="NHWC"):
+    value, bias = inputs
+    if value.dtype != bias.dtype:
+        raise DTypeError(f"value ('{value.name}', {value.dtype}) and bias ('{bias.name}', "
+                         f"{bias.dtype}) must have one dtype")
+    check_dtype(value, "numeric")
+    axis = _channel_axis(data_format)
+    require(bias.shape.ndims in (1, None), f"bias must be 1-D, got shape {bias.shape}")
+    if value.shape.ndims is None:
+        return [(value.shape, value.dtype)]
+    require(value.shape.ndims >= (1 if axis == -1 else 2),
+            f"bias_add with {data_format} needs a value of rank >= {1 if axis == -1 else 2}, "
+            f"got shape {value.shape}")
+    dims = list(value.shape.dims)
+    size = bias.shape[0] if bias.shape.ndims == 1 else None
+    require(dims[axis] is None or size is None or dims[axis] == size,
+            f"bias of size {size} does not match the {dims[axis]} channels of {value.shape} "
+            f"({data_format})")
+    dims[axis] = dims[axis] if dims[axis] is not None else size
+    return [(TensorShape(dims), value.dtype)]
+
+
+def _bias_add(value, bias, data_format="NHWC"):
+    """numpy or jax: the bias along the channel axis."""
     if data_format == "NCHW":
-        x = np.transpose(x, (0, 2, 3, 1))
-    kh, kw = w.shape[:2]
-    eff_h, eff_w = (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1
-    if padding == "SAME":
-        pads = (_same_pads(x.shape[1], eff_h, strides[0]), _same_pads(x.shape[2], eff_w, strides[1]))
-        x = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
-    out_h = (x.shape[1] - eff_h) // strides[0] + 1
-    out_w = (x.shape[2] - eff_w) // strides[1] + 1
-    out = np.zeros((x.shape[0], out_h, out_w, w.shape[3]), x.dtype)
-    for i in range(out_h):
-        for j in range(out_w):
-            patch = x[:, i * strides[0]:i * strides[0] + eff_h:dilations[0],
-                      j * strides[1]:j * strides[1] + eff_w:dilations[1], :]
-            out[:, i, j, :] = np.einsum("nhwc,hwco->no", patch, w)
-    return out if data_format == "NHWC" else np.transpose(out, (0, 3, 1, 2))
+        bias = bias.reshape((-1,) + (1,) * (value.ndim - 2))
+    return value + bias
 
 
-def _conv_samples(rng, dtype):
-    x = rand(rng, (2, 6, 5, 3), dtype)
-    w = rand(rng, (3, 2, 3, 4), dtype)
-    base = {"data_format": "NHWC", "dilations": (1, 1)}
-    return [Sample((x, w), {**base, "strides": (1, 1), "padding": "SAME"}),
-            Sample((x, w), {**base, "strides": (2, 2), "padding": "VALID"}),
-            Sample((x, w), {**base, "strides": (2, 1), "padding": "SAME", "dilations": (2, 1)}),
-            Sample((np.transpose(x, (0, 3, 1, 2)), w),
-                   {**base, "strides": (1, 2), "padding": "SAME", "data_format": "NCHW"})]
+def _bias_add_samples(rng, dtype):
+    return [Sample((rand(rng, (3, 4), dtype), rand(rng, (4,), dtype))),
+            Sample((rand(rng, (2, 3, 4), dtype), rand(rng, (4,), dtype))),
+            Sample((rand(rng, (2, 3, 4, 2), dtype), rand(rng, (3,), dtype)),
+                   {"data_format": "NCHW"}),
+            Sample((rand(rng, (2, 3), dtype), rand(rng, (3,), dtype)), {"data_format": "NCHW"}),
+            Sample((rand(rng, (3, 4), dtypes.int32), rand(rng, (4,), dtypes.int32)))]
 
 
-register(OpDef("Conv2D", infer=_conv_infer, lower=_conv_lower, reference=_conv_reference,
-               samples=_conv_samples, grad=vjp_gradient))
+def _bias_add_grad(op, g):
+    """The bias gets g summed over every axis but the channel axis (shapes read at run time,
+    so any rank works)."""
+    dims = shape(g)
+    if op.attrs.get("data_format", "NHWC") == "NCHW":
+        per_channel = reshape(g, [dims[0], dims[1], reduce_prod(dims[2:])])
+        return [g, reduce_sum(per_channel, axis=[0, 2])]
+    per_channel = reshape(g, [reduce_prod(dims[:-1]), dims[-1]])
+    return [g, reduce_sum(per_channel, axis=0)]
 
 
-def _pool_infer(inputs, ksize, strides, padding, data_format):
-    x = inputs[0]
-    check_dtype(x, "float")
-    require(padding in ("SAME", "VALID"), f"padding must be 'SAME' or 'VALID', got {padding!r}")
-    require(x.shape.ndims in (4, None), f"pooling needs a 4-D input, got {x.shape}")
-    if x.shape.ndims is None:
-        return [(TensorShape(None), x.dtype)]
-    h_axis, w_axis, _ = _spatial_axes(data_format)
-    dims = list(x.shape.dims)
-    dims[h_axis] = _out_size(dims[h_axis], ksize[0], strides[0], padding)
-    dims[w_axis] = _out_size(dims[w_axis], ksize[1], strides[1], padding)
-    return [(TensorShape(dims), x.dtype)]
-
-
-def _window(pair_: tuple, data_format: str) -> tuple:
-    return (1, *pair_, 1) if data_format == "NHWC" else (1, 1, *pair_)
-
-
-def _max_pool_lower(x, ksize, strides, padding, data_format):
-    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, _window(ksize, data_format),
-                                 _window(strides, data_format), padding)
-
-
-def _avg_pool_lower(x, ksize, strides, padding, data_format):
-    window, step = _window(ksize, data_format), _window(strides, data_format)
-    total = jax.lax.reduce_window(x, 0.0, jax.lax.add, window, step, padding)
-    # TF divides by the number of real (unpadded) elements in each window.
-    count = jax.lax.reduce_window(jnp.ones(x.shape, x.dtype), 0.0, jax.lax.add, window, step,
-                                  padding)
-    return total / count
-
-
-def _pool_reference(reduce: Callable) -> Callable:
-    def reference(x, ksize, strides, padding, data_format):
-        if data_format == "NCHW":
-            x = np.transpose(x, (0, 2, 3, 1))
-        x = x.astype(np.float64)
-        if padding == "SAME":
-            pads = (_same_pads(x.shape[1], ksize[0], strides[0]),
-                    _same_pads(x.shape[2], ksize[1], strides[1]))
-            x = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=np.nan)
-        out_h = (x.shape[1] - ksize[0]) // strides[0] + 1
-        out_w = (x.shape[2] - ksize[1]) // strides[1] + 1
-        out = np.zeros((x.shape[0], out_h, out_w, x.shape[3]))
-        for i in range(out_h):
-            for j in range(out_w):
-                patch = x[:, i * strides[0]:i * strides[0] + ksize[0],
-                          j * strides[1]:j * strides[1] + ksize[1], :]
-                out[:, i, j, :] = reduce(patch, axis=(1, 2))
-        return out if data_format == "NHWC" else np.transpose(out, (0, 3, 1, 2))
-    return reference
-
-
-def _pool_samples(rng, dtype):
-    x = rand(rng, (2, 5, 6, 3), dtype)
-    base = {"data_format": "NHWC"}
-    return [Sample((x,), {**base, "ksize": (2, 2), "strides": (2, 2), "padding": "VALID"}),
-            Sample((x,), {**base, "ksize": (3, 3), "strides": (2, 2), "padding": "SAME"}),
-            Sample((np.transpose(x, (0, 3, 1, 2)),),
-                   {"ksize": (2, 3), "strides": (1, 2), "padding": "SAME", "data_format": "NCHW"})]
-
-
-register(OpDef("MaxPool", infer=_pool_infer, lower=_max_pool_lower,
-               reference=_pool_reference(np.nanmax), samples=_pool_samples, grad=vjp_gradient))
-register(OpDef("AvgPool", infer=_pool_infer, lower=_avg_pool_lower,
-               reference=_pool_reference(np.nanmean), samples=_pool_samples, grad=vjp_gradient))
+register(OpDef("BiasAdd", infer=_bias_add_infer, lower=_bias_add,
+               reference=lambda value, bias, data_format="NHWC":
+                   _bias_add(value, bias, data_format).astype(value.dtype),
+               samples=_bias_add_samples, grad=_bias_add_grad))
 
 
 # ----- public functions -------------------------------------------------------------
@@ -390,25 +343,15 @@ def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tens
 
 def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
                                       name: Optional[str] = None) -> Tensor:
-    """Per-example cross-entropy between label distributions and softmax(logits).
+    """Per-example cross-entropy between label distributions and softmax(logits), the
+    classes along ``axis``; gradients reach both labels and logits (TF 1's ``_v2``).
 
     Example:
         >>> loss = gn.reduce_mean(gn.nn.softmax_cross_entropy_with_logits(labels=y, logits=z))
     """
     labels, logits = pair(labels, logits)
-    if axis not in (-1, (logits.shape.ndims or 0) - 1):
-        labels = _move_last(labels, axis)
-        logits = _move_last(logits, axis)
-    return apply("SoftmaxCrossEntropyWithLogits", [labels, logits], name=name)
-
-
-def _move_last(x: Tensor, axis: int) -> Tensor:
-    rank = x.shape.ndims
-    if rank is None:
-        raise ValueError("softmax cross-entropy over a non-last axis needs a known rank")
-    axis = normalize_axis(axis, rank)
-    perm = tuple(i for i in range(rank) if i != axis) + (axis,)
-    return apply("Transpose", [x], {"perm": perm})
+    return apply("SoftmaxCrossEntropyWithLogits", [labels, logits], {"axis": int(axis)},
+                 name=name)
 
 
 def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any,
@@ -424,17 +367,14 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any,
 
 def sigmoid_cross_entropy_with_logits(labels: Any, logits: Any,
                                       name: Optional[str] = None) -> Tensor:
-    """Element-wise logistic loss, computed stably as TF does:
-    ``max(x, 0) - x * z + log1p(exp(-|x|))``.
+    """Element-wise logistic loss of ``logits`` against probabilities ``labels`` (same
+    shape), computed stably as TF does: ``max(x, 0) - x * z + log1p(exp(-|x|))``.
 
     Example:
         >>> loss = gn.reduce_mean(gn.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))
     """
     labels, logits = pair(labels, logits)
-    relu_logits = apply("Relu", [logits])
-    softplus_neg_abs = apply("Log1p", [apply("Exp", [apply("Neg", [apply("Abs", [logits])])])])
-    return apply("Add", [apply("Sub", [relu_logits, apply("Mul", [logits, labels])]),
-                         softplus_neg_abs], name=name or "logistic_loss")
+    return apply("SigmoidCrossEntropyWithLogits", [labels, logits], name=name)
 
 
 def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
@@ -443,9 +383,7 @@ def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
     Example:
         >>> penalty = 1e-4 * gn.nn.l2_loss(W)
     """
-    t = to_tensor(t)
-    total = apply("Sum", [apply("Square", [t])], {"axis": None, "keepdims": False})
-    return apply("Mul", [total, to_tensor(0.5, t.dtype)], name=name or "L2Loss")
+    return apply("L2Loss", [to_tensor(t)], name=name)
 
 
 def bias_add(value: Any, bias: Any, data_format: Optional[str] = None,
@@ -456,14 +394,7 @@ def bias_add(value: Any, bias: Any, data_format: Optional[str] = None,
         >>> z = gn.nn.bias_add(gn.matmul(x, W), b)
     """
     value, bias = pair(value, bias)
-    if bias.shape.ndims not in (1, None):
-        raise ValueError(f"bias_add needs a 1-D bias, got shape {bias.shape} for '{bias.name}'")
-    if data_format == "NCHW":
-        rank = value.shape.ndims
-        if rank is None:
-            raise ValueError("bias_add with NCHW needs an input of known rank")
-        bias = apply("Reshape", [bias, to_tensor(np.array([-1] + [1] * (rank - 2), np.int32))])
-    return apply("Add", [value, bias], name=name or "BiasAdd")
+    return apply("BiasAdd", [value, bias], {"data_format": data_format or "NHWC"}, name=name)
 
 
 def dropout(x: Any, rate: Any, training: Any = True, noise_shape: Any = None,
@@ -471,7 +402,8 @@ def dropout(x: Any, rate: Any, training: Any = True, noise_shape: Any = None,
     """Zeroes each element with probability ``rate`` and scales the rest by 1 / (1 - rate).
 
     ``training`` may be a Python bool or a bool tensor (e.g. a
-    ``placeholder_with_default``), so one graph serves training and evaluation.
+    ``placeholder_with_default``), so one graph serves training and evaluation. The ops
+    sit in a ``dropout`` name scope whose last op carries the scope's name, as TF 1.
 
     Example:
         >>> h = gn.nn.dropout(h, rate=0.5, training=is_training)
@@ -482,50 +414,11 @@ def dropout(x: Any, rate: Any, training: Any = True, noise_shape: Any = None,
         return x
     if isinstance(rate, (int, float)) and not 0 <= rate < 1:
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
-    shape = apply("Shape", [x]) if noise_shape is None else noise_shape
-    keep_probability = apply("Sub", [to_tensor(1.0, x.dtype), to_tensor(rate, x.dtype)])
-    keep = apply("GreaterEqual", [random_uniform(shape, dtype=x.dtype, seed=seed),
-                                  to_tensor(rate, x.dtype)])
-    dropped = apply("Select", [keep, apply("RealDiv", [x, keep_probability]),
-                               apply("ZerosLike", [x])])
-    if training is True:
-        return apply("Identity", [dropped], name=name or "dropout")
-    return apply("Select", [to_tensor(training, dtypes.bool_), dropped, x], name=name or "dropout")
-
-
-def _pool(op_type: str, input: Any, ksize: Any, strides: Any, padding: str,  # noqa: A002
-          data_format: str, name: Optional[str]) -> Tensor:
-    return apply(op_type, [to_tensor(input)],
-                 {"ksize": _pair_of(ksize, "ksize", data_format),
-                  "strides": _pair_of(strides, "strides", data_format),
-                  "padding": padding.upper(), "data_format": data_format}, name=name)
-
-
-def max_pool2d(input: Any, ksize: Any, strides: Any, padding: str,  # noqa: A002
-               data_format: str = "NHWC", name: Optional[str] = None) -> Tensor:
-    """Maximum over windows of ``ksize`` moved by ``strides`` (ints, pairs or 4-element lists).
-
-    Example:
-        >>> gn.nn.max_pool2d(h, ksize=2, strides=2, padding="VALID")
-    """
-    return _pool("MaxPool", input, ksize, strides, padding, data_format, name)
-
-
-def avg_pool2d(input: Any, ksize: Any, strides: Any, padding: str,  # noqa: A002
-               data_format: str = "NHWC", name: Optional[str] = None) -> Tensor:
-    """Mean over windows (padding excluded from the count, as TF)."""
-    return _pool("AvgPool", input, ksize, strides, padding, data_format, name)
-
-
-def conv2d(input: Any, filters: Any, strides: Any, padding: str,  # noqa: A002
-           data_format: str = "NHWC", dilations: Any = 1, name: Optional[str] = None) -> Tensor:
-    """2-D convolution of ``input`` (NHWC or NCHW) with ``filters`` (kh, kw, in, out).
-
-    Example:
-        >>> h = gn.nn.conv2d(images, W, strides=1, padding="SAME")
-    """
-    input, filters = pair(input, filters)
-    return apply("Conv2D", [input, filters],
-                 {"strides": _pair_of(strides, "strides", data_format),
-                  "padding": padding.upper(), "data_format": data_format,
-                  "dilations": _pair_of(dilations, "dilations", data_format)}, name=name)
+    with x.graph.name_scope(name or "dropout") as scope:
+        noise = random_uniform(shape(x) if noise_shape is None else noise_shape,
+                               dtype=x.dtype, seed=seed)
+        keep = noise >= rate
+        if training is True:
+            return where(keep, x / (1.0 - rate), zeros_like(x), name=scope)
+        dropped = where(keep, x / (1.0 - rate), zeros_like(x))
+        return where(training, dropped, x, name=scope)

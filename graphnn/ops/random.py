@@ -69,11 +69,23 @@ def _draw(op_type: str, shape: Any, dtype: Any, seed: Optional[int], name: Optio
                  name=name)
 
 
-def _scaled(sample: Tensor, scale: Any, offset: Any) -> Tensor:
-    scaled = apply("Mul", [sample, to_tensor(scale, sample.dtype)]) if not (
-        isinstance(scale, (int, float)) and scale == 1) else sample
-    return apply("Add", [scaled, to_tensor(offset, sample.dtype)]) if not (
-        isinstance(offset, (int, float)) and offset == 0) else scaled
+def _unit(scale: Any, offset: Any) -> bool:
+    return (isinstance(scale, (int, float)) and scale == 1
+            and isinstance(offset, (int, float)) and offset == 0)
+
+
+def _scaled_draw(op_type: str, scope: str, shape: Any, dtype: Any, seed: Optional[int],
+                 scale: Any, offset: Any, name: Optional[str]) -> Tensor:
+    """One draw op; or, scaled, a draw, a Mul and an Add in a name scope whose Add takes
+    the scope's name (TF 1's ``random_normal`` and ``random_normal/mul``)."""
+    dtype = dtypes.as_dtype(dtype)
+    if _unit(scale, offset):
+        return _draw(op_type, shape, dtype, seed, name)
+    shape = shape_tensor(shape)
+    with shape.graph.name_scope(name or scope) as scope_name:
+        sample = _draw(op_type, shape, dtype, seed, None)
+        scaled = apply("Mul", [sample, to_tensor(scale, dtype)])
+        return apply("Add", [scaled, to_tensor(offset, dtype)], name=scope_name)
 
 
 def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
@@ -83,15 +95,15 @@ def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = d
     Example:
         >>> W = gn.Variable(gn.random_normal([784, 10], stddev=0.01))
     """
-    dtype = dtypes.as_dtype(dtype)
-    return _scaled(_draw("RandomStandardNormal", shape, dtype, seed, name), stddev, mean)
+    return _scaled_draw("RandomStandardNormal", "random_normal", shape, dtype, seed, stddev,
+                        mean, name)
 
 
 def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
                      seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
     """Normal values redrawn beyond two standard deviations (TF's weight initializer)."""
-    dtype = dtypes.as_dtype(dtype)
-    return _scaled(_draw("TruncatedNormal", shape, dtype, seed, name), stddev, mean)
+    return _scaled_draw("TruncatedNormal", "truncated_normal", shape, dtype, seed, stddev, mean,
+                        name)
 
 
 def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes.float32,
@@ -110,8 +122,11 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
                                           to_tensor(maxval, dtype)],
                      {"dtype": dtype, "seed": seed}, name=name)
     maxval = 1.0 if maxval is None else maxval
-    sample = _draw("RandomUniform", shape, dtype, seed, name)
     if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)):
-        return _scaled(sample, maxval - minval, minval)
-    low = to_tensor(minval, dtype)
-    return apply("Add", [apply("Mul", [sample, apply("Sub", [to_tensor(maxval, dtype), low])]), low])
+        return _scaled_draw("RandomUniform", "random_uniform", shape, dtype, seed,
+                            maxval - minval, minval, name)
+    shape = shape_tensor(shape)
+    with shape.graph.name_scope(name or "random_uniform") as scope:
+        low = to_tensor(minval, dtype)
+        return _scaled_draw("RandomUniform", scope, shape, dtype, seed,
+                            to_tensor(maxval, dtype) - low, low, scope)

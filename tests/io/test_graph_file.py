@@ -272,7 +272,7 @@ def test_file_is_plain_versioned_json(tmp_path):
     assert by_name["loss_after"]["control_inputs"] == ["Adam"]
     assert by_name["dense/MatMul"]["inputs"] == ["x:0", "dense/W:0"]
     assert document["variables"][0] == {"name": "dense/W", "initializer": "dense/W/Assign",
-                                        "initial_value": "dense/Mul:0", "trainable": True}
+                                        "initial_value": "dense/random_normal:0", "trainable": True}
     assert document["collections"]["notes"] == [{"value": "a string"}, {"value": 3}]
     with open(path) as file:  # one op per line
         assert len(file.read().splitlines()) < len(document["ops"]) + 30
