@@ -79,6 +79,7 @@ def _scaled_draw(op_type: str, scope: str, shape: Any, dtype: Any, seed: Optiona
     """One draw op; or, scaled, a draw, a Mul and an Add in a name scope whose Add takes
     the scope's name (TF 1's ``random_normal`` and ``random_normal/mul``)."""
     dtype = dtypes.as_dtype(dtype)
+    check_seed(seed, "The seed of a random op")  # before any op is created
     if _unit(scale, offset):
         return _draw(op_type, shape, dtype, seed, name)
     shape = shape_tensor(shape)
@@ -125,6 +126,7 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
     if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)):
         return _scaled_draw("RandomUniform", "random_uniform", shape, dtype, seed,
                             maxval - minval, minval, name)
+    check_seed(seed, "The seed of a random op")
     shape = shape_tensor(shape)
     with shape.graph.name_scope(name or "random_uniform") as scope:
         low = to_tensor(minval, dtype)
