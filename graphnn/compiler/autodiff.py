@@ -1,16 +1,18 @@
 """Reverse-mode symbolic differentiation: adds gradient nodes to the user's graph.
 
 One backward sweep over the ops between ``xs`` and ``ys`` (linear in their
-number). The bookkeeping lives here, never in the rules: pruning to the path,
-stopping at ``stop_gradient``/``stop_gradients``, un-broadcasting each gradient
+number). The bookkeeping lives here, never in the rules: pruning to the path and
+stopping at ``stop_gradient``/``stop_gradients`` (``gradient_paths.gradient_path``,
+which ``explain_gradient`` shares), un-broadcasting each gradient
 to its input's shape, and summing the contributions of fan-out with one AddN.
 Each rule, declared with its op, builds graphnn ops, so gradients can be
 fetched, drawn, optimized and differentiated again.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Optional
 
+from graphnn.compiler.gradient_paths import gradient_path, gradient_reach, stop_set
 from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.array import reshape
@@ -26,32 +28,6 @@ def _as_list(values: Any) -> list:
     if isinstance(values, (list, tuple)):
         return list(values)
     return [values]
-
-
-def _forward_reachable(graph: Graph, xs: Iterable[Tensor]) -> set:
-    """Ops that consume, directly or not, one of ``xs`` (through floating-point tensors)."""
-    reached: set = set()
-    stack = [t for t in xs if t.dtype.is_floating]
-    while stack:
-        tensor = stack.pop()
-        for op in graph.consumers_of(tensor):
-            if op not in reached:
-                reached.add(op)
-                stack.extend(t for t in op.outputs if t.dtype.is_floating)
-    return reached
-
-
-def _between(ys: Sequence[Tensor], reachable: set) -> list[Operation]:
-    """Ops on a path from xs to ys, latest first (reverse creation order is topological)."""
-    between: set = set()
-    stack = [y.op for y in ys if y.op in reachable]
-    while stack:
-        op = stack.pop()
-        if op in between:
-            continue
-        between.add(op)
-        stack.extend(t.op for t in op.inputs if t.op in reachable and t.op not in between)
-    return sorted(between, key=lambda op: op._id, reverse=True)
 
 
 def _unbroadcast(grad: Tensor, x: Tensor) -> Tensor:
@@ -97,7 +73,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
     if len(grad_ys) != len(ys):
         raise ValueError(f"grad_ys has {len(grad_ys)} entries for {len(ys)} ys")
-    stop = set(_as_list(stop_gradients)) if stop_gradients is not None else set()
+    stop = stop_set(stop_gradients)
     x_set = set(xs)
 
     with graph.name_scope(name) as root:
@@ -113,15 +89,15 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             pending.setdefault(y, []).append(grad_y)
 
         results: dict[Tensor, Optional[Tensor]] = {}
-        for op in _between(ys, _forward_reachable(graph, xs)):
+        for op in gradient_path(ys, gradient_reach(xs, stop), stop):
             out_grads = []
             for tensor in op.outputs:
                 with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
                     total = _aggregate(pending.pop(tensor, []))
                 if tensor in x_set:
                     results[tensor] = total
-                out_grads.append(total)
-            if all(g is None for g in out_grads) or all(t in stop for t in op.outputs):
+                out_grads.append(None if tensor in stop else total)
+            if all(g is None for g in out_grads):
                 continue
             _backprop_op(graph, op, out_grads, root, pending)
 
