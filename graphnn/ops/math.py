@@ -504,7 +504,7 @@ def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
                   name: Optional[str] = None) -> Tensor:
-    """Clamps ``t`` to [clip_value_min, clip_value_max]: a Maximum then a Minimum in a
+    """Clamps ``t`` to [clip_value_min, clip_value_max]: a Minimum then a Maximum in a
     ``clip_by_value`` name scope whose last op takes the scope's name, as TF 1 draws it.
 
     Example:
@@ -512,4 +512,4 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
     """
     t = to_tensor(t)
     with t.graph.name_scope(name or "clip_by_value") as scope:
-        return minimum(maximum(t, clip_value_min), clip_value_max, name=scope)
+        return maximum(minimum(t, clip_value_max), clip_value_min, name=scope)

@@ -79,7 +79,7 @@ SCOPED = {
     "dropout": ("dropout", "Select", lambda t: gn.nn.dropout(t["x"], 0.5)),
     "dropout_flag": ("dropout", "Select", lambda t: gn.nn.dropout(
         t["x"], 0.5, training=gn.placeholder(gn.bool, [], name="training"))),
-    "clip_by_value": ("clip_by_value", "Minimum", lambda t: gn.clip_by_value(t["x"], 0.0, 1.0)),
+    "clip_by_value": ("clip_by_value", "Maximum", lambda t: gn.clip_by_value(t["x"], 0.0, 1.0)),
     "random_normal": ("random_normal", "Add", lambda t: gn.random_normal([3], 1.0, 2.0)),
     "truncated_normal": ("truncated_normal", "Add",
                          lambda t: gn.truncated_normal([3], stddev=0.1)),
