@@ -233,3 +233,24 @@ def test_a_failed_run_consumes_no_random_draw():
         with raises("indices"):
             failed.run([noise, rows], {x: [9.0]})
         np.testing.assert_array_equal(failed.run(noise), fresh.run(noise))
+
+
+def test_a_64_bit_index_computed_in_the_program_is_reported_whole():
+    x = gn.placeholder(gn.float64, [None])
+    rows = gn.gather(gn.constant(ROWS), gn.cast(x, gn.int64))
+    with gn.Session() as sess:
+        with raises(r"indices\[1\] = 3000000000 is not in \[0, 3\)"):
+            sess.run(rows, {x: [0.0, 3e9]})
+
+
+def test_a_check_after_an_assign_in_the_same_run_still_keeps_the_variable():
+    v = gn.Variable(0.0)
+    with gn.control_dependencies([v.assign_add(2.0)]):
+        index = gn.reshape(gn.cast(gn.identity(v), gn.int32), [1])  # the assigned value
+    rows = gn.gather(gn.constant(ROWS), index)
+    with gn.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(rows), ROWS[[2]])
+        with raises(r"indices\[0\] = 4 is not in \[0, 3\)"):
+            sess.run(rows)
+        assert sess.run(v) == 2.0
