@@ -84,6 +84,8 @@ class GraphKeys:
     TRAINABLE_VARIABLES = "trainable_variables"
     TRAIN_OP = "train_op"
     SUMMARIES = "summaries"
+    UPDATE_OPS = "update_ops"
+    REGULARIZATION_LOSSES = "regularization_losses"
 
 
 class Operation:

@@ -1,4 +1,8 @@
-"""Optimizer: gradients of a loss, then one group of variable updates (TensorFlow 1 API)."""
+"""Optimizer: gradients of a loss, then one group of variable updates (TensorFlow 1 API).
+
+Unlike TensorFlow 1, ``minimize`` also runs the ``GraphKeys.UPDATE_OPS`` (e.g.
+BatchNormalization's moving statistics) that belong to its loss's forward pass.
+"""
 from __future__ import annotations
 
 import warnings
@@ -10,7 +14,10 @@ from graphnn.framework.dtypes import DType
 from graphnn.framework.graph import GraphKeys, Operation, convert_to_tensor
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.creation import cast, fill
-from graphnn.ops.state import Variable, group
+from graphnn.ops.state import PLACEHOLDER_OP, VARIABLE_OP, Variable, group
+
+# Ops that start a computation: reaching one is not evidence of sharing a forward pass.
+_SOURCE_OPS = frozenset({PLACEHOLDER_OP, VARIABLE_OP, "PlaceholderWithDefault", "Const"})
 
 
 class Optimizer:
@@ -46,6 +53,11 @@ class Optimizer:
         Example:
             >>> train = opt.apply_gradients(opt.compute_gradients(loss))
         """
+        return self._apply_gradients(grads_and_vars, global_step, name, extra_ops=())
+
+    def _apply_gradients(self, grads_and_vars: Sequence[tuple[Optional[Tensor], Variable]],
+                         global_step: Optional[Variable], name: Optional[str],
+                         extra_ops: Sequence[Operation]) -> Operation:
         for _, var in grads_and_vars:
             if not isinstance(var, Variable):
                 raise TypeError(f"apply_gradients needs (gradient, gn.Variable) pairs; got "
@@ -71,7 +83,7 @@ class Optimizer:
                 if global_step is not None:
                     finish.append(global_step.assign_add(
                         convert_to_tensor(1, global_step.dtype, graph=graph)))
-            train_op = group(*updates, *finish, name=scope)
+            train_op = group(*updates, *finish, *extra_ops, name=scope)
         graph.add_to_collection(GraphKeys.TRAIN_OP, train_op)
         return train_op
 
@@ -79,6 +91,11 @@ class Optimizer:
                  var_list: Optional[Sequence[Variable]] = None, name: Optional[str] = None
                  ) -> Operation:
         """The train op for one step of descent on ``loss``.
+
+        The train op also runs the ops of the ``GraphKeys.UPDATE_OPS`` collection that
+        belong to the forward pass of ``loss`` (they read an intermediate result that
+        ``loss`` depends on, such as BatchNormalization's batch mean), so moving
+        statistics are updated without TF 1's ``control_dependencies(UPDATE_OPS)`` idiom.
 
         Raises ValueError when no variable gets a gradient, naming each variable and
         the op that cuts its path (file:line); warns, naming them, when only some lack one.
@@ -96,7 +113,8 @@ class Optimizer:
                                  f"gradient from '{loss.name}'.\n{reasons}")
             warnings.warn(f"{len(missing)} of {len(grads_and_vars)} variables get no gradient "
                           f"from '{loss.name}' and will not be trained:\n{reasons}", stacklevel=2)
-        return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+        return self._apply_gradients(grads_and_vars, global_step, name,
+                                     extra_ops=update_ops_of(loss))
 
     def get_slot(self, var: Variable, name: str) -> Optional[Variable]:
         """The slot variable ``name`` (e.g. "m") that this optimizer keeps for ``var``."""
@@ -148,3 +166,28 @@ class Optimizer:
             if not isinstance(var, Variable):
                 raise TypeError(f"var_list must hold gn.Variable objects, got {var!r}")
         return var_list
+
+
+def update_ops_of(loss: Tensor) -> list[Operation]:
+    """The ops of ``GraphKeys.UPDATE_OPS`` that share a computed (non-source) op with ``loss``."""
+    graph = loss.graph
+    updates = [u.op if isinstance(u, Tensor) else u
+               for u in graph.get_collection(GraphKeys.UPDATE_OPS)]
+    if not updates:
+        return []
+    forward = _ancestors([loss.op])
+    return [u for u in updates if any(op.type not in _SOURCE_OPS for op in _ancestors([u]) & forward)]
+
+
+def _ancestors(ops: Sequence[Operation]) -> set[Operation]:
+    """``ops`` and every op they depend on, through data and control inputs."""
+    seen: set[Operation] = set()
+    stack = list(ops)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return seen
