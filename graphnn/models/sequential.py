@@ -307,7 +307,7 @@ class Sequential:
         for callback in everyone:
             callback.set_model(self)
             callback.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
-            callback.on_train_begin()
+            callback.on_train_begin({})
         state = self.weights + graph.optimizer_variables
         last_finite = self.session.run(state)
         # Shuffling is seeded like the split, and differs from one fit call to the next.
@@ -315,9 +315,10 @@ class Sequential:
         self._fits += 1
         fetches = [graph.train_op, graph.fetches()]
         self.stop_training = False
+        logs: dict[str, float] = {}
         for epoch in range(epochs):
             for callback in everyone:
-                callback.on_epoch_begin(epoch)
+                callback.on_epoch_begin(epoch, {})
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             (xs, ys), ws = data.padded_batches([x, y], order, batch_size)
             feed = {self.input: xs, graph.y: ys, graph.w: ws,
@@ -336,7 +337,7 @@ class Sequential:
             if self.stop_training:
                 break
         for callback in everyone:
-            callback.on_train_end()
+            callback.on_train_end(logs)
         return self.history
 
     def _seed(self) -> int:
