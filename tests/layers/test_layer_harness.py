@@ -6,6 +6,12 @@ import graphnn as gn
 from graphnn import layers
 
 
+@pytest.fixture(autouse=True)
+def seeded(fresh_default_graph):
+    """Seeded initial weights and dropout, so each run of a test is the same run."""
+    gn.set_random_seed(0)
+
+
 def _without_name(config):
     return {k: v for k, v in config.items() if k != "name"}
 
