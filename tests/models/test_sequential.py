@@ -1,5 +1,6 @@
 """Sequential: compile/fit/evaluate/predict/summary with DESIGN §5's semantics."""
 import io
+
 import numpy as np
 import pytest
 
