@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from graphnn.framework.tensor import Tensor
-from graphnn.ops import nn
+from graphnn import nn
 from graphnn.ops.math import sigmoid, tanh
 from graphnn.ops.state import identity
 

@@ -7,7 +7,7 @@ from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.layers import activations, initializers, regularizers
 from graphnn.layers.base import Layer
-from graphnn.ops.nn import bias_add, conv2d, max_pool2d
+from graphnn.nn import bias_add, conv2d, max_pool2d
 
 
 def _pair(value: Any, what: str) -> tuple[int, int]:

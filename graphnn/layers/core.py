@@ -10,7 +10,7 @@ from graphnn.layers import activations, initializers, regularizers
 from graphnn.layers.base import Layer
 from graphnn.ops.array import reshape
 from graphnn.ops.math import matmul, tensordot
-from graphnn.ops.nn import bias_add, dropout
+from graphnn.nn import bias_add, dropout
 
 
 class Dense(Layer):

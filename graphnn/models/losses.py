@@ -20,8 +20,8 @@ from graphnn.framework import dtypes
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.creation import cast, one_hot
 from graphnn.ops.math import abs as abs_, clip_by_value, log, square
-from graphnn.ops.nn import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
-                            sparse_softmax_cross_entropy_with_logits)
+from graphnn.nn import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
+                        sparse_softmax_cross_entropy_with_logits)
 from graphnn.ops.reduction import reduce_mean, reduce_sum
 
 EPSILON = 1e-7
