@@ -154,7 +154,15 @@ def _integer_divisor_check(inputs):
                       message=lambda position, value, bound: "Integer division by zero")
 
 
-_declare_binary("FloorDiv", jnp.floor_divide, np.floor_divide, None, right="positive",
+def _floor_divide(x, y):
+    # A float division by zero gives x / 0 (inf, -inf or nan), as numpy and TF 1 do; jax's
+    # floor_divide gives nan for every x before jax 0.10.2, so the result is said here.
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return jnp.where(y == 0, x / y, jnp.floor_divide(x, y))
+    return jnp.floor_divide(x, y)
+
+
+_declare_binary("FloorDiv", _floor_divide, np.floor_divide, None, right="positive",
                 check=_integer_divisor_check, exact=_integer_with_nonzero_divisor)
 _declare_binary("FloorMod", jnp.remainder, np.remainder,
                 lambda op, g: [g, -(g * floordiv(*op.inputs))], right="positive",
