@@ -2,7 +2,9 @@
 
 The pipeline is one literal, ordered list (``PIPELINE``). Each pass edits the copy,
 returns a Counter of what it rewrote, and is timed; rewrite passes run their rules to
-a fixpoint with a bound on the number of sweeps.
+a fixpoint with a bound on the number of sweeps. What the fetches need is computed once
+per change of the copy (``_live_ops``): the ops a pass leaves unused are removed right
+after it from that same walk, so each record's node counts are live ops.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import dataclasses
 import time
 from typing import Any, Callable, Optional
 
-import networkx as nx
 import numpy as np
 
 from graphnn.compiler import rules
@@ -43,36 +44,51 @@ def _replace(run: RunGraph, old: Tensor, new: Tensor) -> None:
     run.fetches = [new if f is old else f for f in run.fetches]
 
 
-def _live_graph(run: RunGraph) -> tuple[set, list]:
-    """The ops the fetches need (through inputs and control inputs) and their edges."""
-    roots = [f.op if isinstance(f, Tensor) else f for f in run.fetches]
-    seen, stack, edges = set(roots), list(roots), []
-    while stack:
-        op = stack.pop()
-        for before in [t.op for t in op.inputs] + list(op.control_inputs):
-            edges.append((before, op))
-            if before not in seen:
-                seen.add(before)
-                stack.append(before)
-    return seen, edges
+def _before(op: Operation) -> list:
+    return [t.op for t in op.inputs] + list(op.control_inputs)
 
 
 def _live_ops(run: RunGraph) -> list[Operation]:
-    """The ops the fetches need, in dependency order."""
-    live, edges = _live_graph(run)
-    dag = nx.DiGraph()
-    dag.add_nodes_from(sorted(live, key=lambda op: op._id))
-    dag.add_edges_from(edges)
-    # Any topological order serves the passes; insertion order keeps it deterministic.
-    return list(nx.topological_sort(dag))
+    """The ops the fetches need (through inputs and control inputs), each after its inputs.
+
+    One depth-first walk from the fetches gives both what is live and an order; it is
+    kept until the copy or its fetches change, so a pass that changes nothing and the
+    dead-code removal after each pass reuse it instead of walking again.
+    """
+    key = (run.graph.version, tuple(run.fetches))
+    if run.live is not None and run.live[0] == key:
+        return run.live[1]
+    order: list = []
+    visited: set = set()
+    for root in (f.op if isinstance(f, Tensor) else f for f in run.fetches):
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(_before(root)))]
+        while stack:  # post-order without recursion: gradient chains are deep
+            op, pending = stack[-1]
+            for before in pending:
+                if before not in visited:
+                    visited.add(before)
+                    stack.append((before, iter(_before(before))))
+                    break
+            else:
+                stack.pop()
+                order.append(op)
+    run.live = (key, order)
+    return order
 
 
 # ----- passes ----------------------------------------------------------------------------
 def eliminate_dead_code(run: RunGraph) -> collections.Counter:
-    live, _ = _live_graph(run)
-    dead = [op for op in run.graph.get_operations() if op not in live]
+    live = _live_ops(run)
+    if len(live) == run.graph.num_ops:
+        return collections.Counter()
+    alive = set(live)
+    dead = [op for op in run.graph.get_operations() if op not in alive]
     run.graph.remove_ops(dead)
-    return collections.Counter({"unused op removed": len(dead)} if dead else {})
+    run.live = ((run.graph.version, tuple(run.fetches)), live)  # removing the dead keeps it
+    return collections.Counter({"unused op removed": len(dead)})
 
 
 def _foldable(op: Operation) -> bool:

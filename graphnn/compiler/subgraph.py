@@ -4,6 +4,7 @@ copy are as precise as the feeds (the copy is made per feed signature)."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 from graphnn.compiler.plan import Plan
 from graphnn.errors import DTypeError, InvalidArgumentError, ShapeError
@@ -23,12 +24,15 @@ class RunGraph:
         feeds: the copy's placeholders for the fed tensors, in the original order.
         origin: copy op -> original op (variables and random ops keep their state
             and seeds under the original op).
+        live: the passes' last liveness walk, ``((graph version, fetches), ops)``,
+            valid while neither changes.
     """
 
     graph: Graph
     fetches: list
     feeds: list
     origin: dict
+    live: Optional[tuple] = None
 
 
 def copy_for_run(source: Graph, plan: Plan, feed_shapes: list) -> RunGraph:

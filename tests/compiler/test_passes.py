@@ -227,3 +227,21 @@ def test_compile_report_needs_no_initialized_variables(x):
             sess.run([train, loss], {x: X})
         sess.run(gn.global_variables_initializer())
         np.testing.assert_allclose(sess.run([train, loss], {x: X})[1], X.sum() * 2)
+
+
+def test_each_pass_reports_the_live_ops_it_leaves(x):
+    y = (gn.sin(x) * 2.0 + gn.sin(x) * 2.0) * (gn.constant(2.0) + gn.constant(1.0))
+    with gn.Session() as sess:
+        report = sess.compile_report(y, {x: X})
+    records = {r.name: r for r in report.passes}
+    for before, after in zip(report.passes, report.passes[1:]):
+        assert after.nodes_before == before.nodes_after
+    # The merged copies (and nothing else) are gone as soon as the merge pass ends.
+    merge = records["merge_common_subexpressions"]
+    assert merge.rewrites == {"Const merged": 1, "Sin merged": 1, "Mul merged": 1}
+    assert merge.nodes_after == merge.nodes_before - 3
+    # Folding 2 + 1 leaves the two constants unused: removed with it, the new one counted.
+    fold = records["fold_constants"]
+    assert fold.rewrites == {"Add folded": 1}
+    assert fold.nodes_after == fold.nodes_before - 2
+    assert report.passes[-1].nodes_after == len(report.optimized_graph.get_operations())
