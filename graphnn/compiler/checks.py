@@ -27,6 +27,7 @@ from graphnn.errors import InvalidArgumentError
 from graphnn.framework.graph import CONST_OP, Operation
 from graphnn.framework.registry import ValueCheck
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.state import CONST_OP
 
 # Ops a fed index commonly passes through on its way to a gather or a loss, whose numpy
 # reference gives the program's values for integer inputs (casts between integer types
