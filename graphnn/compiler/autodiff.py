@@ -3,8 +3,9 @@
 One backward sweep over the ops between ``xs`` and ``ys`` (linear in their
 number). The bookkeeping lives here, never in the rules: pruning to the path and
 stopping at ``stop_gradient``/``stop_gradients`` (``gradient_paths.gradient_path``,
-which ``explain_gradient`` shares), un-broadcasting each gradient
-to its input's shape, and summing the contributions of fan-out with one AddN.
+which ``explain_gradient`` shares), checking each rule's gradient against its input's
+shape and dtype, un-broadcasting each gradient to its input's shape (also when shapes
+are unknown until a run), and summing the contributions of fan-out with one AddN.
 Each rule, declared with its op, builds graphnn ops, so gradients can be
 fetched, drawn, optimized and differentiated again.
 """
@@ -14,6 +15,7 @@ from typing import Any, Optional
 
 from graphnn.compiler.gradient_paths import gradient_path, gradient_reach, stop_set
 from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
+from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.array import reshape
 from graphnn.ops.creation import shape as shape_of
@@ -30,11 +32,43 @@ def _as_list(values: Any) -> list:
     return [values]
 
 
-def _unbroadcast(grad: Tensor, x: Tensor) -> Tensor:
-    """Sums ``grad`` back to ``x``'s shape where the forward op broadcast ``x``."""
-    if x.shape.ndims is not None and grad.shape == x.shape:
+def _unbroadcast(op: Operation, grad: Tensor, x: Tensor) -> Tensor:
+    """Sums ``grad`` back to ``x``'s shape where the forward op broadcast ``x``.
+
+    Nothing is added when the static shapes show there is nothing to sum: equal and fully
+    known, or equal with a known rank for an op that does not broadcast. Otherwise (an
+    unknown rank, or unknown dimensions that a run may broadcast) a SumToShape to
+    ``shape(x)``, which the compiler removes where a run's shapes make it the identity.
+    """
+    if grad.shape == x.shape and x.shape.ndims is not None and (
+            x.shape.is_fully_defined() or not op.op_def.broadcasts):
         return grad
     return apply("SumToShape", [grad, shape_of(x)])
+
+
+def _broadcasts_to(source: TensorShape, target: TensorShape) -> bool:
+    """Whether a tensor of shape ``source`` may broadcast to ``target`` (unknowns may)."""
+    if source.ndims is None or target.ndims is None:
+        return True
+    if source.ndims > target.ndims:
+        return False
+    return all(s is None or t is None or s in (1, t)
+               for s, t in zip(reversed(source.dims), reversed(target.dims)))
+
+
+def _check_gradient(op: Operation, index: int, grad: Tensor) -> None:
+    """Rejects a rule's gradient that cannot be its input's (TensorFlow checks the static
+    shape of each input gradient when it is built). A gradient may have a shape its input
+    broadcasts to: the driver sums it back."""
+    x = op.inputs[index]
+    if grad.dtype == x.dtype and _broadcasts_to(x.shape, grad.shape):
+        return
+    rule = op.op_def.grad
+    raise ValueError(
+        f"The gradient rule of {op.type} ({rule.__module__}.{rule.__qualname__}) returned a "
+        f"gradient of shape {grad.shape} and dtype {grad.dtype.name} for input {index} "
+        f"('{x.name}', shape {x.shape}, dtype {x.dtype.name}) of {op.describe()}; a gradient "
+        f"must have its input's dtype, and its input's shape or one that shape broadcasts to")
 
 
 def _aggregate(grads: list) -> Optional[Tensor]:
@@ -126,10 +160,11 @@ def _backprop_op(graph: Graph, op: Operation, out_grads: list, root: str,
         if len(in_grads) != len(op.inputs):
             raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
                                  f"{len(in_grads)} gradients for {len(op.inputs)} inputs")
-        for tensor, grad in zip(op.inputs, in_grads):
+        for index, (tensor, grad) in enumerate(zip(op.inputs, in_grads)):
             if grad is None or not tensor.dtype.is_floating:
                 continue
-            pending.setdefault(tensor, []).append(_unbroadcast(grad, tensor))
+            _check_gradient(op, index, grad)
+            pending.setdefault(tensor, []).append(_unbroadcast(op, grad, tensor))
 
 
 def hessians(ys: Any, xs: Any, name: str = "hessians") -> list:

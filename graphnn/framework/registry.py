@@ -78,6 +78,9 @@ class OpDef:
         samples: ``samples(rng, float_dtype) -> [Sample, ...]`` for the harness.
         grad: gradient rule, ``grad(op, *output_grads) -> [input_grad, ...]``.
         differentiable: False marks an op as explicitly not differentiable.
+        broadcasts: the op broadcasts its inputs against each other (numpy rules), so
+            the gradient of an input whose shape is not fully known may have to be
+            summed back to that input's shape at run time.
         stateful: reads or writes state or randomness: never folded or merged.
         random: lowering takes a PRNG ``key``.
         source: produces values without a computation (placeholders, variables,
@@ -111,6 +114,7 @@ class OpDef:
     samples: Optional[Callable[..., list]] = None
     grad: Optional[Callable[..., list]] = None
     differentiable: bool = True
+    broadcasts: bool = False
     stateful: bool = False
     random: bool = False
     source: bool = False

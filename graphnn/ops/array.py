@@ -19,11 +19,6 @@ from graphnn.ops.declare import (OpDef, Sample, apply, apply_multi, build_time_i
 from graphnn.ops.vjp import vjp_gradient
 
 
-def _known_rank(x: Tensor) -> int:
-    require(x.shape.ndims is not None, f"Tensor '{x.name}' must have a known rank here")
-    return x.shape.ndims
-
-
 # ----- Reshape ----------------------------------------------------------------------
 def _reshape_infer(inputs):
     x, shape = inputs
@@ -75,6 +70,7 @@ def _tile_grad(op, g):
     multiples = op.attrs["multiples"]
     dims = shape_of(x)
     folded = reshape(g, [part for i, m in enumerate(multiples) for part in (m, dims[i])])
+    # Sum is declared in reduction.py, which builds on this module: hence no reduce_sum here.
     return [apply("Sum", [folded], {"axis": tuple(range(0, 2 * len(multiples), 2)),
                                     "keepdims": False})]
 
@@ -82,9 +78,8 @@ def _tile_grad(op, g):
 def _pad_grad(op, g):
     if op.attrs.get("mode", "CONSTANT") != "CONSTANT":
         return vjp_gradient(op, g)
-    index = tuple(("slice", before, -after if after else None, None)
-                  for before, after in op.attrs["paddings"])
-    return [apply("StridedSlice", [g], {"index": index})]
+    return [g[tuple(slice(before, -after if after else None)
+                    for before, after in op.attrs["paddings"])]]
 
 
 def _concat_grad(op, g):
@@ -92,13 +87,13 @@ def _concat_grad(op, g):
     sizes = [t.shape[axis] if t.shape.ndims is not None else None for t in op.inputs]
     if None in sizes:
         return vjp_gradient(op, g)
-    return list(apply_multi("Split", [g], {"sizes": tuple(sizes), "axis": axis}))
+    return split(g, sizes, axis=axis)
 
 
 def _transpose_infer(inputs, perm=None):
     x = inputs[0]
     if x.shape.ndims is None:
-        return [(TensorShape(None), x.dtype)]
+        return [(TensorShape(None if perm is None else [None] * len(perm)), x.dtype)]
     perm = tuple(reversed(range(x.shape.ndims))) if perm is None else perm
     require(sorted(perm) == list(range(x.shape.ndims)),
             f"perm {list(perm)} is not a permutation of the {x.shape.ndims} axes")
@@ -159,7 +154,9 @@ register(OpDef("ExpandDims", infer=_expand_dims_infer,
 
 def _tile_infer(inputs, multiples):
     x = inputs[0]
-    rank = _known_rank(x)
+    if x.shape.ndims is None:
+        return [(TensorShape([None] * len(multiples)), x.dtype)]
+    rank = x.shape.ndims
     require(len(multiples) == rank, f"multiples {list(multiples)} must have one entry per axis "
                                     f"of the rank-{rank} input")
     return [(TensorShape([None if d is None else d * m for d, m in zip(x.shape.dims, multiples)]),
@@ -176,9 +173,11 @@ register(OpDef("Tile", infer=_tile_infer,
 
 def _pad_infer(inputs, paddings, mode="CONSTANT", constant_values=0):
     x = inputs[0]
-    rank = _known_rank(x)
-    require(len(paddings) == rank, f"paddings {paddings} need one (before, after) pair per axis")
     require(mode in ("CONSTANT", "REFLECT", "SYMMETRIC"), f"unknown padding mode {mode!r}")
+    if x.shape.ndims is None:
+        return [(TensorShape([None] * len(paddings)), x.dtype)]
+    require(len(paddings) == x.shape.ndims,
+            f"paddings {paddings} need one (before, after) pair per axis")
     return [(TensorShape([None if d is None else d + a + b
                           for d, (a, b) in zip(x.shape.dims, paddings)]), x.dtype)]
 
@@ -208,22 +207,29 @@ register(OpDef("Pad", infer=_pad_infer, lower=_pad_lower, reference=_pad_referen
 # ----- Concat, Pack, Unpack, Split ---------------------------------------------------
 def _concat_infer(inputs, axis):
     first = inputs[0]
-    rank = _known_rank(first)
-    axis = normalize_axis(axis, rank)
-    dims = list(first.shape.dims)
     for t in inputs[1:]:
         if t.dtype != first.dtype:
             raise DTypeError(f"all inputs must have one dtype; got {first.dtype} and {t.dtype}")
-        require(t.shape.ndims in (None, rank), f"all inputs must have rank {rank}; "
-                                               f"'{t.name}' has shape {t.shape}")
-        for i in range(rank):
-            other = t.shape[i]
+    ranked = [t for t in inputs if t.shape.ndims is not None]
+    if not ranked:
+        return [(TensorShape(None), first.dtype)]
+    rank = ranked[0].shape.ndims
+    axis = normalize_axis(axis, rank)
+    dims, total = [None] * rank, 0
+    for t in inputs:
+        if t.shape.ndims is None:
+            total = None
+            continue
+        require(t.shape.ndims == rank, f"all inputs must have rank {rank}; "
+                                       f"'{t.name}' has shape {t.shape}")
+        for i, other in enumerate(t.shape.dims):
             if i == axis:
-                dims[i] = None if dims[i] is None or other is None else dims[i] + other
+                total = None if total is None or other is None else total + other
             elif dims[i] is not None and other is not None and dims[i] != other:
                 raise ShapeError(f"dimension {i} of the inputs differs: {dims[i]} vs {other}")
             elif dims[i] is None:
                 dims[i] = other
+    dims[axis] = total
     return [(TensorShape(dims), first.dtype)]
 
 
@@ -270,52 +276,81 @@ register(OpDef("Pack", infer=_pack_infer,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 3), dtype), rand(rng, (2, 3), dtype)), {"axis": a})
                    for a in (0, -1)],
-               grad=lambda op, g: unstack(g, axis=op.attrs["axis"])))
+               grad=lambda op, g: unstack(g, num=len(op.inputs), axis=op.attrs["axis"])))
 
 
-def _split_infer(inputs, sizes, axis):
+def _split_sizes(sizes: Optional[tuple], num: Optional[int], total: Optional[int]) -> tuple:
+    """The sizes of Split's parts along its axis of size ``total``: ``num`` equal parts when
+    ``sizes`` is None, and a -1 size takes the rest. None where ``total`` is needed but unknown."""
+    if sizes is None:
+        return (None if total is None else total // num,) * num
+    if -1 not in sizes:
+        return sizes
+    rest = None if total is None else total - (sum(sizes) + 1)
+    return tuple(rest if s == -1 else s for s in sizes)
+
+
+def _split_infer(inputs, sizes, axis, num=None):
     x = inputs[0]
-    rank = _known_rank(x)
-    axis = normalize_axis(axis, rank)
+    if sizes is None:
+        require(num is not None and num > 0, f"Split needs sizes or a positive num, got {num}")
+    else:
+        require(len(sizes) > 0 and min(sizes) >= -1 and sizes.count(-1) <= 1,
+                f"split sizes {list(sizes)} must be >= 0, with at most one -1")
+    count = num if sizes is None else len(sizes)
+    if x.shape.ndims is None:
+        return [(TensorShape(None), x.dtype)] * count
+    axis = normalize_axis(axis, x.shape.ndims)
     total = x.shape[axis]
-    require(total is None or sum(sizes) == total,
-            f"split sizes {list(sizes)} must add up to dimension {axis} of size {total}")
+    require(total is None or sizes is not None or total % num == 0,
+            f"cannot split dimension {axis} of size {total} into {num} equal parts")
+    parts = _split_sizes(sizes, num, total)
+    require(total is None or (sum(parts) == total and min(parts) >= 0),
+            f"split sizes {list(sizes or ())} must add up to dimension {axis} of size {total}")
     outs = []
-    for size in sizes:
+    for size in parts:
         dims = list(x.shape.dims)
         dims[axis] = size
         outs.append((TensorShape(dims), x.dtype))
     return outs
 
 
-def _split_lower(x, sizes, axis):
-    return tuple(jnp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
+def _split_reference(x, sizes, axis, num=None, xp=np):
+    parts = _split_sizes(sizes, num, x.shape[axis])
+    return tuple(xp.split(x, np.cumsum(parts)[:-1].tolist(), axis=axis))
 
 
-def _split_reference(x, sizes, axis):
-    return tuple(np.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
-
-
-register(OpDef("Split", infer=_split_infer, lower=_split_lower, reference=_split_reference,
+register(OpDef("Split", infer=_split_infer,
+               lower=lambda x, sizes, axis, num=None: _split_reference(x, sizes, axis, num, jnp),
+               reference=_split_reference,
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (2, 6), dtype),), {"sizes": (2, 2, 2), "axis": 1}),
-                   Sample((rand(rng, (5, 2), dtype),), {"sizes": (1, 4), "axis": 0})],
+                   Sample((rand(rng, (5, 2), dtype),), {"sizes": (1, 4), "axis": 0}),
+                   Sample((rand(rng, (2, 5), dtype),), {"sizes": (-1, 3), "axis": -1}),
+                   Sample((rand(rng, (3, 4), dtype),), {"sizes": None, "num": 2, "axis": 1})],
                grad=lambda op, *grads: [concat(list(grads), axis=op.attrs["axis"])]))
 
 
-def _unpack_infer(inputs, axis):
+def _unpack_infer(inputs, axis, num=None):
     x = inputs[0]
-    rank = _known_rank(x)
-    axis = normalize_axis(axis, rank)
-    require(x.shape[axis] is not None, f"cannot unstack along axis {axis} of unknown size")
+    if x.shape.ndims is None:
+        require(num is not None, "cannot unstack a tensor of unknown rank without num", ValueError)
+        return [(TensorShape(None), x.dtype)] * num
+    axis = normalize_axis(axis, x.shape.ndims)
+    size = x.shape[axis]
+    require(size is not None or num is not None,
+            f"cannot unstack along axis {axis} of unknown size without num")
+    require(size is None or num is None or size == num,
+            f"num={num} does not match the size {size} of axis {axis}")
     dims = [d for i, d in enumerate(x.shape.dims) if i != axis]
-    return [(TensorShape(dims), x.dtype)] * x.shape[axis]
+    return [(TensorShape(dims), x.dtype)] * (size if num is None else num)
 
 
 register(OpDef("Unpack", infer=_unpack_infer,
-               lower=lambda x, axis: tuple(jnp.moveaxis(x, axis, 0)),
-               reference=lambda x, axis: tuple(np.moveaxis(x, axis, 0)),
-               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),), {"axis": a})
+               lower=lambda x, axis, num=None: tuple(jnp.moveaxis(x, axis, 0)),
+               reference=lambda x, axis, num=None: tuple(np.moveaxis(x, axis, 0)),
+               samples=lambda rng, dtype: [Sample((rand(rng, (2, 3), dtype),),
+                                                  {"axis": a, "num": (2, 3)[a]})
                                            for a in (0, 1)],
                grad=lambda op, *grads: [stack(list(grads), axis=op.attrs["axis"])]))
 
@@ -400,40 +435,49 @@ def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> T
     return apply("Pack", [to_tensor(v) for v in values], {"axis": int(axis)}, name=name)
 
 
-def unstack(value: Any, axis: int = 0, name: Optional[str] = None) -> list[Tensor]:
-    """Splits a tensor into the list of its slices along ``axis`` (of known size)."""
-    return list(apply_multi("Unpack", [to_tensor(value)], {"axis": int(axis)}, name=name))
+def unstack(value: Any, num: Optional[int] = None, axis: int = 0,
+            name: Optional[str] = None) -> list[Tensor]:
+    """Splits a tensor into the list of its ``num`` slices along ``axis``.
+
+    ``num`` may be left out when the size of ``axis`` is known while building.
+
+    Example:
+        >>> a, b, c = gn.unstack(x)  # x of shape (3, ...)
+    """
+    value = to_tensor(value)
+    rank = value.shape.ndims
+    size = None if rank is None else value.shape[normalize_axis(axis, rank)]
+    if num is None and size is None:
+        raise ValueError(f"unstack of Tensor '{value.name}' (shape {value.shape}) along axis "
+                         f"{axis} needs num= when the size of that axis is not known")
+    return list(apply_multi("Unpack", [value], {"axis": int(axis),
+                                                "num": int(size if num is None else num)},
+                            name=name))
 
 
 def split(value: Any, num_or_size_splits: Any, axis: int = 0,
           name: Optional[str] = None) -> list[Tensor]:
-    """Splits into ``num_or_size_splits`` equal parts, or parts of the given sizes.
+    """Splits into ``num_or_size_splits`` equal parts, or parts of the given sizes (one of
+    them may be -1: the rest). Sizes that depend on an unknown shape are found at run time.
 
     Example:
         >>> a, b = gn.split(x, 2, axis=1)
     """
     value = to_tensor(value)
-    if np.isscalar(num_or_size_splits):
-        count = int(num_or_size_splits)
-        rank = value.shape.ndims
-        size = None if rank is None else value.shape[normalize_axis(axis, rank)]
-        if size is None:
-            raise ValueError(f"split of Tensor '{value.name}' into {count} parts needs the size "
-                             f"of axis {axis} to be known; pass a list of sizes instead")
-        if size % count:
-            raise ValueError(f"Cannot split axis {axis} of size {size} of Tensor '{value.name}' "
-                             f"into {count} equal parts")
-        sizes = (size // count,) * count
-    else:
+    if not np.isscalar(num_or_size_splits):
         sizes = build_time_ints(num_or_size_splits, "split sizes")
-        if sizes.count(-1) == 1:
-            rank = value.shape.ndims
-            total = None if rank is None else value.shape[normalize_axis(axis, rank)]
-            if total is None:
-                raise ValueError(f"split of Tensor '{value.name}' with a -1 size needs the size "
-                                 f"of axis {axis} to be known")
-            sizes = tuple(total - (sum(sizes) + 1) if s == -1 else s for s in sizes)
-    return list(apply_multi("Split", [value], {"sizes": sizes, "axis": int(axis)}, name=name))
+        return list(apply_multi("Split", [value], {"sizes": sizes, "axis": int(axis)}, name=name))
+    count = int(num_or_size_splits)
+    rank = value.shape.ndims
+    size = None if rank is None else value.shape[normalize_axis(axis, rank)]
+    if size is None:
+        attrs = {"sizes": None, "num": count, "axis": int(axis)}
+    elif count <= 0 or size % count:
+        raise ValueError(f"Cannot split axis {axis} of size {size} of Tensor '{value.name}' "
+                         f"into {count} equal parts")
+    else:
+        attrs = {"sizes": (size // count,) * count, "axis": int(axis)}
+    return list(apply_multi("Split", [value], attrs, name=name))
 
 
 def squeeze(input: Any, axis: Any = None, name: Optional[str] = None) -> Tensor:  # noqa: A002

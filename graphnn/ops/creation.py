@@ -101,7 +101,7 @@ register(OpDef("Select", infer=_select_infer, lower=jnp.where, reference=np.wher
                samples=lambda rng, dtype: [
                    Sample((rand(rng, (3, 4), dtypes.bool_), rand(rng, (3, 4), dtype),
                            rand(rng, (4,), dtype)))],
-               grad=_select_grad, numpy_exact=True))
+               grad=_select_grad, numpy_exact=True, broadcasts=True))
 
 
 def _fill_infer(inputs):

@@ -108,7 +108,7 @@ def _declare_binary(op_type: str, jax_fn: Callable, numpy_fn: Callable, grad: Op
 
     register(OpDef(op_type, infer=broadcast_infer(kind, dtypes.bool_ if out_bool else None),
                    lower=jax_fn, reference=reference, grad=grad, differentiable=grad is not None,
-                   check=check, numpy_exact=exact,
+                   check=check, numpy_exact=exact, broadcasts=True,
                    samples=_binary_samples(kind, right, with_ints and kind != "bool")))
 
 
@@ -217,7 +217,7 @@ def _real_div_grad(op, g):
 
 register(OpDef("RealDiv", infer=_real_div_infer, lower=_real_div_lower,
                reference=_real_div_reference, samples=_binary_samples("numeric", "positive"),
-               grad=_real_div_grad))
+               grad=_real_div_grad, broadcasts=True))
 
 
 # ----- AddN ---------------------------------------------------------------------
@@ -311,7 +311,7 @@ def _matmul_grad(op, g):
 
 
 register(OpDef("MatMul", infer=_matmul_infer, lower=_matmul_lower, reference=_matmul_reference,
-               samples=_matmul_samples, grad=_matmul_grad))
+               samples=_matmul_samples, grad=_matmul_grad, broadcasts=True))  # batch axes
 
 
 # ----- Einsum ---------------------------------------------------------------------
@@ -512,12 +512,18 @@ def tensordot(a: Any, b: Any, axes: Any, name: Optional[str] = None) -> Tensor:
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
                   name: Optional[str] = None) -> Tensor:
-    """Clamps ``t`` to [clip_value_min, clip_value_max]: a Minimum then a Maximum in a
-    ``clip_by_value`` name scope whose last op takes the scope's name, as TF 1 draws it.
+    """Clamps ``t`` to [clip_value_min, clip_value_max]: a Minimum then a Maximum, as in
+    TensorFlow 1 (so at a bound the gradient goes to ``t``, and crossed bounds give the
+    minimum), in a ``clip_by_value`` name scope whose last op takes the scope's name, as
+    TF 1 draws it. The bounds may not broadcast ``t`` to a larger shape.
 
     Example:
         >>> gn.clip_by_value(x, 0.0, 1.0)
     """
     t = to_tensor(t)
     with t.graph.name_scope(name or "clip_by_value") as scope:
-        return maximum(minimum(t, clip_value_max), clip_value_min, name=scope)
+        clipped = maximum(minimum(t, clip_value_max), clip_value_min, name=scope)
+    if not t.shape.is_compatible_with(clipped.shape):
+        raise ValueError(f"clip_by_value: the bounds would broadcast Tensor '{t.name}' of shape "
+                         f"{t.shape} to shape {clipped.shape}")
+    return clipped

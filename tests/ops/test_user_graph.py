@@ -48,6 +48,9 @@ ONE_OP = {
     "max_pool2d": ("MaxPool", lambda t: gn.nn.max_pool2d(t["images"], 2, 2, "VALID")),
     "avg_pool2d": ("AvgPool", lambda t: gn.nn.avg_pool2d(t["images"], 2, 2, "VALID")),
     "tensordot": ("Einsum", lambda t: gn.tensordot(t["x"], t["labels"], [[0], [0]])),
+    "reduce_mean": ("Mean", lambda t: gn.reduce_mean(t["x"], axis=1)),
+    "reduce_mean_unknown_rank": ("Mean", lambda t: gn.reduce_mean(t["anything"])),
+    "reduce_logsumexp": ("ReduceLogSumExp", lambda t: gn.reduce_logsumexp(t["x"], axis=-1)),
 }
 
 
