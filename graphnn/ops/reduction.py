@@ -49,6 +49,7 @@ def _reduce_samples(kind: str) -> Callable:
                  Sample((x,), {"axis": (1,), "keepdims": False}),
                  Sample((x,), {"axis": (0, 2), "keepdims": True}),
                  Sample((x,), {"axis": (-1,), "keepdims": False}),
+                 Sample((x,), {"axis": (0, -1), "keepdims": False}),
                  Sample((rand(rng, (), dtype),), {"axis": None, "keepdims": False})]
         if kind == "numeric":
             cases.append(Sample((rand(rng, (3, 4), dtypes.int32, -3, 3),),
@@ -77,7 +78,7 @@ def _reduced_shape_infer(inputs, axis):
 register(OpDef("ReducedShape", infer=_reduced_shape_infer,
                lower=lambda shape, axis: _reduced_shape_reference(
                    np.array(static_ints(shape, "ReducedShape's shape"), shape.dtype), axis),
-               reference=_reduced_shape_reference, differentiable=False,
+               reference=_reduced_shape_reference, differentiable=False, numpy_exact=True,
                samples=lambda rng, dtype: [
                    Sample((np.array([2, 3, 4], np.int32),), {"axis": a}, static=(0,))
                    for a in ((1,), (0, -1), None)]))
