@@ -109,12 +109,39 @@ def test_rule_does_not_fire_where_its_precondition_fails(name, build):
     np.testing.assert_allclose(value, reference, rtol=1e-6)
 
 
-def test_no_rule_skips_what_an_op_waits_for():
+@pytest.mark.parametrize("build, kept", [
+    (lambda v: gn.identity(v) * 1.0, "Identity"),              # a rule would drop it
+    (lambda v: gn.constant(2.0) * 3.0, "Mul"),                 # folding would drop it
+    (lambda v: gn.square(v), "Square"),                        # merging would drop it
+], ids=["simplify", "fold", "merge"])
+def test_no_pass_drops_what_an_op_waits_for(build, kept):
     v = gn.Variable(1.0, name="v")
+    twin = gn.square(v)  # an op equal to "merge"'s, but without the control input
     with gn.control_dependencies([v.assign(5.0)]):
-        y = gn.identity(v) * 1.0
+        y = build(v)
     with gn.Session() as sess:
         sess.run(v.initializer)
-        report = sess.compile_report(y)
-        assert sess.run(y) == 5.0
-    assert "Identity" in [op.type for op in report.optimized_graph.get_operations()]
+        report = sess.compile_report([twin, y])
+        sess.run([twin, y])
+        assert sess.run(v) == 5.0  # the assign ran because y waits for it
+    waiting = [op for op in report.optimized_graph.get_operations() if op.type == kept]
+    assert any(op.control_inputs for op in waiting)
+
+
+def test_folded_constants_keep_the_users_line():
+    x = gn.placeholder(gn.float32, [2])
+    y = x * (gn.constant(2.0) + 1.0)
+    line = y.op.inputs[1].op.location[1]
+    with gn.Session() as sess:
+        report = sess.compile_report(y, {x: np.ones(2, np.float32)})
+    folded = [op for op in report.optimized_graph.get_operations() if op.name.endswith("/folded")]
+    assert folded and all(op.location == (__file__, line) for op in folded)
+
+
+def test_two_random_ops_are_never_merged():
+    a, b = gn.random_normal([64]), gn.random_normal([64])
+    with gn.Session() as sess:
+        report = sess.compile_report(a - b)
+        difference = sess.run(a - b)
+    assert np.all(difference != 0)
+    assert [op.type for op in report.optimized_graph.get_operations()].count(a.op.type) == 2
