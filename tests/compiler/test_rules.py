@@ -145,3 +145,11 @@ def test_two_random_ops_are_never_merged():
         difference = sess.run(a - b)
     assert np.all(difference != 0)
     assert [op.type for op in report.optimized_graph.get_operations()].count(a.op.type) == 2
+
+
+def test_integer_division_by_one_keeps_its_float_result():
+    n = gn.placeholder(gn.int32, [3])
+    fired, _, value, reference = compile_and_run(n / 1, {n: np.array([1, 2, 3], np.int32)})
+    assert "x / 1 -> x" not in fired
+    assert value.dtype == reference.dtype == np.float64
+    np.testing.assert_array_equal(value, [1.0, 2.0, 3.0])
