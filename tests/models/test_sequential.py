@@ -205,3 +205,16 @@ def test_a_nan_loss_stops_fit_naming_the_epoch_and_batch_and_restores_weights():
     for a, b in zip(after_first_epoch, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert len(model.history.history["loss"]) == 1
+
+
+def test_iris_reaches_95_percent_test_accuracy():
+    model_selection = pytest.importorskip(
+        "sklearn.model_selection", reason="scikit-learn (the datasets extra) is not installed")
+    x, y = gn.datasets.load_iris()
+    x_train, x_test, y_train, y_test = model_selection.train_test_split(
+        x, y, test_size=0.2, stratify=y, random_state=0)
+    model = classifier()
+    model.compile(gn.train.AdamOptimizer(0.02), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=60, batch_size=16, verbose=0)
+    assert model.evaluate(x_test, y_test)[1] >= 0.95
