@@ -1,5 +1,5 @@
-"""``gn.models``: ``Sequential`` with Keras's compile / fit / evaluate / predict."""
+"""``gn.models``: ``Sequential`` with Keras's compile / fit / evaluate / predict, save / load_model."""
 from graphnn.models import losses, metrics
-from graphnn.models.sequential import Sequential
+from graphnn.models.sequential import Sequential, load_model
 
-__all__ = ["Sequential", "losses", "metrics"]
+__all__ = ["Sequential", "load_model", "losses", "metrics"]

@@ -33,7 +33,7 @@ from graphnn.callbacks.callbacks import Callback, History
 from graphnn.framework.graph import Graph, get_default_graph
 from graphnn.framework.tensor import Tensor
 from graphnn.layers.base import Layer, resolve_training
-from graphnn.models import data, losses, metrics as metrics_module
+from graphnn.models import data, losses, metrics as metrics_module, saving
 from graphnn.models.training import TrainingGraph
 from graphnn.ops.state import Variable, placeholder, placeholder_with_default, variables_initializer
 from graphnn.session import Session
@@ -85,6 +85,7 @@ class Sequential:
         self._session: Optional[Session] = None
         self._initialized: set[Variable] = set()
         self._compiled: Optional[dict] = None
+        self._compile_arguments: Optional[dict] = None
         self._train_graph: Optional[TrainingGraph] = None
         self._fits = 0
         for layer in layers or ():
@@ -231,6 +232,9 @@ class Sequential:
         """
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
+        named = isinstance(optimizer, str) and all(isinstance(m, str) for m in metrics or ())
+        self._compile_arguments = {"optimizer": optimizer, "loss": saving.saved_loss(loss),
+                                   "metrics": list(metrics or ())} if named else None
         loss = losses.get(loss)
         resolved = {metrics_module.name_of(m): metrics_module.get(m, loss) for m in metrics or ()}
         self._compiled = {"optimizer": _optimizer(optimizer), "loss": loss, "metrics": resolved}
@@ -407,5 +411,38 @@ class Sequential:
         outputs = self.session.run_loop(self.output, {self.input: xs})
         return outputs.reshape(-1, *outputs.shape[2:])[:len(x)]
 
+    def save(self, path: str) -> None:
+        """Writes the model to the directory ``path``: ``model.json`` and a weights checkpoint.
+
+        Example:
+            >>> model.save("iris_model")
+            >>> same = gn.models.load_model("iris_model")
+        """
+        saving.save_model(self, path)
+
     def __repr__(self) -> str:
         return f"<gn.models.Sequential '{self.name}' with {len(self.layers)} layers>"
+
+
+def load_model(path: str) -> Sequential:
+    """The Sequential model saved by ``model.save(path)``, built in the default graph.
+
+    Its weights are those saved; a model compiled by name (optimizer, loss and metrics
+    given as strings or built-in losses) comes back compiled, with fresh optimizer state.
+
+    Raises:
+        FileNotFoundError: ``path`` holds no saved model.
+        ValueError: the file is not a graphnn Sequential model of a known version.
+    """
+    layers, description = saving.read_model(path)
+    model = Sequential(name=description["name"])
+    model.add(placeholder("float32", [None, *description["input_shape"]], name="input"))
+    for layer in layers:
+        model.add(layer)
+    saving.restore_weights(model, path)
+    model._initialized.update(model.weights)
+    arguments = description.get("compile")
+    if arguments is not None:
+        model.compile(arguments["optimizer"], saving.restored_loss(arguments["loss"]),
+                      arguments["metrics"])
+    return model
