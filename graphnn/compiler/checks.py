@@ -6,8 +6,9 @@ module decides, for one compiled run, where each check runs:
 
 - on a constant: once, when the run is compiled; a failing one fails every run (the
   constant folder leaves such an op alone, so the run reports it);
-- on a fed value (directly, or through ``Identity`` and integer ``Cast``): on the host,
-  in numpy, before the program is dispatched, so the run stays asynchronous;
+- on a fed value, directly or through integer ops whose numpy reference gives the
+  program's values (``OpDef.numpy_exact``: a cast, a reshape, ``labels - 1`` ...): on the
+  host, in numpy, before the program is dispatched, so the run stays asynchronous;
 - on a value the graph computes: inside the compiled program. The first failing check's
   number, the position and the value come back as one small array beside the results;
   the program returns the variables' old values when a check fails, so the failed run
@@ -19,6 +20,7 @@ import dataclasses
 import math
 from typing import Any, Optional
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -27,12 +29,7 @@ from graphnn.errors import InvalidArgumentError
 from graphnn.framework.graph import CONST_OP, Operation
 from graphnn.framework.registry import ValueCheck
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.state import CONST_OP
-
-# Ops a fed index commonly passes through on its way to a gather or a loss, whose numpy
-# reference gives the program's values for integer inputs (casts between integer types
-# wrap alike); anything else is checked inside the program.
-_HOST_COMPUTABLE = ("Identity", "Cast")
+from graphnn.ops.declare import exact_numpy_value
 
 
 @dataclasses.dataclass(eq=False)
@@ -46,7 +43,8 @@ class PlacedCheck:
         bound: the bound, when the static shapes give it; a program check records it
             while tracing.
         feed: position of the fed value the checked values come from (host checks).
-        casts: ops between that feed and the checked input, applied on the host.
+        chain: (op, input position) from that feed to the checked input, computed on
+            the host.
         shape: the checked values' shape (recorded while tracing a program check).
     """
 
@@ -55,7 +53,7 @@ class PlacedCheck:
     check: ValueCheck
     bound: Optional[int] = None
     feed: Optional[int] = None
-    casts: tuple = ()
+    chain: tuple = ()
     shape: tuple = ()
 
 
@@ -88,24 +86,50 @@ def constant_check_fails(op: Operation) -> bool:
     return bound is not None and bool(np.any(check.bad(values, bound)))
 
 
+def _carried_input(op: Operation) -> Optional[int]:
+    """The one input whose values ``op`` maps to its output in a way the host can compute
+    exactly (declared ``numpy_exact``, integers only, every other input a constant)."""
+    if op.control_inputs or len(op.outputs) != 1 or not op.op_def.numpy_exact:
+        return None
+    if not all(t.dtype.is_integer or t.dtype.is_bool for t in (*op.inputs, *op.outputs)):
+        return None
+    varying = [i for i, t in enumerate(op.inputs) if t.op.type != CONST_OP]
+    return varying[0] if len(varying) == 1 else None
+
+
 def _host_source(tensor: Tensor, fed: dict) -> tuple[Optional[Tensor], tuple]:
-    """The fed or constant tensor whose values reach ``tensor`` through host-computable ops."""
+    """The fed or constant tensor whose values reach ``tensor`` through host-computable ops,
+    and those ops (with the input carrying the values) in order."""
     chain = []
-    while tensor not in fed and tensor.op.type in _HOST_COMPUTABLE and not tensor.op.control_inputs:
-        source = tensor.op.inputs[0]
-        if tensor.op.type == "Cast" and not (source.dtype.is_integer or source.dtype.is_bool):
+    while tensor not in fed and tensor.op.type != CONST_OP:
+        position = _carried_input(tensor.op)
+        if position is None:
             return None, ()
-        chain.append(tensor.op)
-        tensor = source
-    if tensor in fed or tensor.op.type == CONST_OP:
-        return tensor, tuple(reversed(chain))
-    return None, ()
+        chain.append((tensor.op, position))
+        tensor = tensor.op.inputs[position]
+    return tensor, tuple(reversed(chain))
 
 
 def _through(chain: tuple, values: np.ndarray) -> np.ndarray:
-    for op in chain:
-        values = np.asarray(op.op_def.reference(values, **op.attrs))
+    for op, position in chain:
+        inputs = [values if i == position else t.op.attrs["value"]
+                  for i, t in enumerate(op.inputs)]
+        exact = exact_numpy_value(op, inputs)
+        values = exact[0] if exact is not None else _as_lowered(op, inputs)
     return values
+
+
+def _as_lowered(op: Operation, inputs: list) -> np.ndarray:
+    """``op``'s lowering, run now: for values where its declaration does not vouch for numpy."""
+    with jax.enable_x64(True):
+        return np.asarray(op.op_def.lower(*[jnp.asarray(v) for v in inputs], **op.attrs))
+
+
+def _through_steps(chain: tuple, values: np.ndarray) -> np.ndarray:
+    """``_through`` for run_loop feeds: the ops see one step's value at a time."""
+    if not chain:
+        return values
+    return np.stack([_through(chain, step) for step in values])
 
 
 class RunChecks:
@@ -133,7 +157,7 @@ class RunChecks:
             if source is None or placed.bound is None:
                 self.program.append(placed)
             elif source in fed:
-                placed.feed, placed.casts = fed[source], chain
+                placed.feed, placed.chain = fed[source], chain
                 self.host.append(placed)
             elif self.constant_failure is None:
                 values = _through(chain, source.op.attrs["value"])
@@ -149,7 +173,9 @@ class RunChecks:
         if self.constant_failure is not None:
             raise self.constant_failure
         for placed in self.host:
-            values = _through(placed.casts, feed_values[placed.feed])
+            values = feed_values[placed.feed]
+            values = _through(placed.chain, values) if steps is None else \
+                _through_steps(placed.chain, values)
             failure = self._first_failure(placed, values, placed.bound, steps)
             if failure is not None:
                 raise failure

@@ -13,13 +13,15 @@ def placement(fetch, feeds, enabled=True):
             checks.constant_failure is not None)
 
 
-def test_fed_labels_and_indices_are_checked_on_the_host_even_through_integer_casts():
+def test_fed_labels_are_checked_on_the_host_through_exact_integer_ops():
     x = gn.placeholder(gn.float32, [4, 3])
     y = gn.placeholder(gn.int64, [4])
     loss = gn.reduce_mean(gn.nn.sparse_softmax_cross_entropy_with_logits(
         labels=gn.identity(gn.cast(y, gn.int32)), logits=x))
     assert placement(loss, [x, y]) == (["SparseSoftmaxCrossEntropyWithLogits"], [], False)
     assert placement(loss, [x, y], enabled=False) == ([], [], False)
+    rows = gn.gather(x, gn.reshape(gn.cast(y, gn.int32) - 1, [2, 2]))
+    assert placement(rows, [x, y]) == (["GatherV2"], [], False)
 
 
 def test_computed_values_are_checked_in_the_program():

@@ -47,6 +47,18 @@ def test_gather_reports_positions_as_tensorflow_prints_them():
             sess.run(gn.gather(gn.constant(ROWS), scalar), {scalar: 4})
 
 
+def test_indices_fed_through_integer_ops_are_checked_as_the_program_would_see_them():
+    i = gn.placeholder(gn.int64, [4])
+    rows = gn.gather(gn.constant(ROWS), gn.reshape(gn.cast(i, gn.int32) - 1, [2, 2]))
+    with gn.Session() as sess:
+        np.testing.assert_array_equal(sess.run(rows, {i: [1, 2, 3, 1]}),
+                                      ROWS[[[0, 1], [2, 0]]])
+        with raises(r"indices\[0,1\] = -1 is not in \[0, 3\)"):
+            sess.run(rows, {i: [1, 0, 3, 1]})
+        with raises(r"indices\[1,0\] = 3 is not in \[0, 3\).* At step 1 of run_loop's 2"):
+            sess.run_loop(rows, {i: [[1, 1, 1, 1], [1, 1, 4, 1]]})
+
+
 def test_gather_with_a_computed_index_is_checked_inside_the_program():
     x = gn.placeholder(gn.float32, [None])
     rows = gn.gather(gn.constant(ROWS), gn.cast(x * 2.0, gn.int32)); line = line_here()
