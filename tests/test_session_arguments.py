@@ -1,0 +1,26 @@
+"""Session arguments that can only be a mistake are refused before anything runs."""
+import numpy as np
+import pytest
+
+import graphnn as gn
+
+
+def test_make_callable_refuses_a_feed_named_twice(sess):
+    x = gn.placeholder(gn.float32, [None], name="x")
+    y = x * 2.0
+    with pytest.raises(ValueError, match="names a tensor twice"):
+        sess.make_callable(y, [x, x])
+    with pytest.raises(ValueError, match="names a tensor twice"):
+        sess.make_callable(y, [x, "x:0"])
+
+
+def test_run_loop_refuses_zero_steps_and_changes_nothing(sess):
+    x = gn.placeholder(gn.float32, [None], name="x")
+    counter = gn.Variable(0.0, name="counter")
+    step = counter.assign_add(gn.reduce_sum(x))
+    sess.run(counter.initializer)
+    with pytest.raises(ValueError, match="at least one step"):
+        sess.run_loop(counter.assign_add(1.0), steps=0)
+    with pytest.raises(ValueError, match="at least one step"):
+        sess.run_loop(step, {x: np.zeros((0, 3), np.float32)})
+    assert sess.run(counter) == 0.0
