@@ -1,4 +1,5 @@
 """Session arguments that can only be a mistake are refused before anything runs."""
+import jax
 import numpy as np
 import pytest
 
@@ -24,3 +25,9 @@ def test_run_loop_refuses_zero_steps_and_changes_nothing(sess):
     with pytest.raises(ValueError, match="at least one step"):
         sess.run_loop(step, {x: np.zeros((0, 3), np.float32)})
     assert sess.run(counter) == 0.0
+
+
+def test_a_device_index_past_the_last_device_is_refused():
+    count = len(jax.devices("cpu"))
+    with pytest.raises(gn.errors.InvalidArgumentError, match=f"only {count} cpu device"):
+        gn.Session(device=f"cpu:{count}")
