@@ -31,3 +31,12 @@ def test_a_device_index_past_the_last_device_is_refused():
     count = len(jax.devices("cpu"))
     with pytest.raises(gn.errors.InvalidArgumentError, match=f"only {count} cpu device"):
         gn.Session(device=f"cpu:{count}")
+
+
+def test_make_callable_converts_a_later_value_of_another_dtype(sess):
+    i = gn.placeholder(gn.int32, [2], name="i")
+    step = sess.make_callable(i * 2, [i])
+    np.testing.assert_array_equal(step(np.array([1, 2], np.int32)), [2, 4])
+    again = step(np.array([3.0, 4.0]))  # float64 of a shape that already has a program
+    assert again.dtype == np.int32
+    np.testing.assert_array_equal(again, [6, 8])
