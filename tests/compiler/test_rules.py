@@ -153,3 +153,9 @@ def test_integer_division_by_one_keeps_its_float_result():
     assert "x / 1 -> x" not in fired
     assert value.dtype == reference.dtype == np.float64
     np.testing.assert_array_equal(value, [1.0, 2.0, 3.0])
+
+
+def test_a_fed_variable_needs_no_initial_value():
+    v = gn.Variable(np.zeros(3, np.float32), name="v")
+    with gn.Session() as sess:
+        np.testing.assert_array_equal(sess.run(v * 2.0, {v: np.ones(3, np.float32)}), [2.0] * 3)
