@@ -32,6 +32,10 @@ class NotFoundError(GraphError):
     """A name (tensor, operation, checkpoint entry) does not exist."""
 
 
+class ResourceExhaustedError(GraphError):
+    """A run needs more memory than the device has; it was refused before it started."""
+
+
 class ShapeError(ValueError):
     """Incompatible static shapes at graph-build time."""
 

@@ -1,7 +1,17 @@
-"""Session: runs fetches of a graph with feeds, keeping variables on the device."""
+"""Session: runs fetches of a graph with feeds, keeping variables on the device.
+
+A Session is thread-safe. Runs that touch variables or random streams hold the
+session's lock from reading the variables, through dispatching the program
+(asynchronous: microseconds), to storing the new values, so concurrent runs are
+serialized as whole runs: each sees a consistent state, none loses an update, and
+none reads a buffer another run donated. Fetched values are the program's own
+output buffers, converted to numpy outside the lock. Compiling happens under a
+second lock, so a new program compiles once while other runs go on.
+"""
 from __future__ import annotations
 
 import collections.abc
+import threading
 import time
 import warnings
 from typing import Any, Callable, Optional, Sequence
@@ -19,9 +29,6 @@ from graphnn.framework import session_stack
 from graphnn.framework.graph import Graph, Operation, get_default_graph
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.state import VARIABLE_OP
-
-# XLA reports donated buffers it could not reuse (e.g. on CPU for small arrays); harmless.
-warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
 
 _DEVICE_KINDS = ("cpu", "gpu", "tpu")
 # More compilations than this for one set of fetches, because fed shapes keep changing,
@@ -183,15 +190,19 @@ class Session:
         self._base_seed = random_base_seed(self.graph.seed)
         self._closed = False
         self._context = None
+        # _lock: the variable store and random counters; _compile_lock: the caches.
+        self._lock = threading.Lock()
+        self._compile_lock = threading.RLock()
 
     # ----- lifecycle --------------------------------------------------------------
     def close(self) -> None:
         """Frees the variables and compiled programs; the session cannot run afterwards."""
-        self._store.clear()
-        self._cache.clear()
-        self._reports.clear()
-        self._plans.clear()
-        self._closed = True
+        with self._compile_lock, self._lock:
+            self._closed = True
+            self._store.clear()
+            self._cache.clear()
+            self._reports.clear()
+            self._plans.clear()
 
     def __enter__(self) -> Session:
         self._context = session_stack.default_session(self)
@@ -319,7 +330,10 @@ class Session:
             raise InvalidArgumentError(f"Cannot load value of shape {array.shape} into Variable "
                                        f"'{variable.op.name}' of shape {variable.shape}")
         with jax.enable_x64(variable.dtype.is_64bit):
-            self._store[variable.op] = jax.device_put(array, self._device)
+            value = jax.device_put(array, self._device)
+        with self._lock:
+            self._check_open()
+            self._store[variable.op] = value
 
     @property
     def compilation_count(self) -> int:
@@ -347,7 +361,12 @@ class Session:
         key = (tuple(fetches), tuple(feed_tensors), shapes, steps)
         executable = self._cache.get(key)
         if executable is None:
-            executable = self._cache[key] = self._compile(fetches, feed_tensors, shapes, steps)
+            with self._compile_lock:
+                self._check_open()
+                executable = self._cache.get(key)
+                if executable is None:
+                    executable = self._cache[key] = self._compile(fetches, feed_tensors,
+                                                                  shapes, steps)
         return executable
 
     def _compile(self, fetches: list, feed_tensors: list, shapes: tuple,
@@ -398,9 +417,9 @@ class Session:
         structure = _FetchStructure(self.graph, fetches)
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
         executable = self._executable(structure.leaves, feed_tensors, feed_values)
-        if executable.xla_compile_seconds is None:
-            executable.compile(feed_values, self._store, self._counter_values(executable)
-                               if executable.random_keys else None)
+        with self._compile_lock:
+            if executable.xla_compile_seconds is None:
+                executable.compile(feed_values, self._store, self._counter_values(executable))
         records, graph = self._reports[executable]
         plan_key = (tuple(structure.leaves), tuple(feed_tensors))
         compiled = [{t.op.name: shape for t, shape in zip(feed_tensors, shapes)}
@@ -415,12 +434,22 @@ class Session:
         return np.array([self._counters.get(op, 0) for op in executable.random_keys], np.uint32)
 
     def _execute(self, executable: Executable, feed_values: list) -> list:
-        if not executable.random_keys:
-            executable.check_initialized(self._store)
-            return executable(feed_values, self._store, None)
+        # Variables never become uninitialized again (close aside), so this check and
+        # the compilation need no state lock.
         executable.check_initialized(self._store)
-        results = executable(feed_values, self._store, self._counter_values(executable))
-        advance = executable.steps or 1
-        for op in executable.random_keys:
-            self._counters[op] = self._counters.get(op, 0) + advance
-        return results
+        if not executable.ready:
+            with self._compile_lock:
+                if not executable.ready:
+                    executable.prepare(feed_values, self._store,
+                                       self._counter_values(executable))
+        if executable.stateless:
+            return executable.fetched(executable.dispatch(feed_values, None, None))
+        with self._lock:
+            self._check_open()
+            results = executable.dispatch(feed_values, self._store,
+                                          self._counter_values(executable))
+            if executable.random_keys:
+                advance = executable.steps or 1
+                for op in executable.random_keys:
+                    self._counters[op] = self._counters.get(op, 0) + advance
+        return executable.fetched(results)

@@ -6,6 +6,10 @@ and are folded while tracing, so shape arguments like ``gn.shape(x)[0]`` work
 with batches of any size. The ops' value checks (``compiler.checks``) that need the
 program run in it: a program with such checks also returns a small status array, keeps
 the variables' old values when a check fails, and its run waits for that status.
+
+An ``Executable`` is compiled explicitly (lowered, then compiled by XLA, each timed
+here) before its first run, so its memory needs are checked before anything runs;
+runs then dispatch through ``jax.jit``, whose cache holds that same program.
 """
 from __future__ import annotations
 
@@ -20,24 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphnn.compiler.checks import RunChecks, initial_status, traced_status
+from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
-
-# Compilation timings reported by JAX, collected for the executable being compiled.
-_TRACE_EVENT = "/jax/core/compile/jaxpr_trace_duration"
-_MLIR_EVENT = "/jax/core/compile/jaxpr_to_mlir_module_duration"
-_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-_recordings: list[dict] = []
-
-
-def _record_duration(event: str, seconds: float, **kwargs: Any) -> None:
-    if _recordings:
-        _recordings[-1][event] = _recordings[-1].get(event, 0.0) + seconds
-
-
-jax.monitoring.register_event_duration_secs_listener(_record_duration)
 
 # Constants with more elements than this are passed to the program, not embedded in it.
 LARGE_CONSTANT = 1 << 16
@@ -232,6 +223,8 @@ class Executable:
         self.xla_compile_seconds: Optional[float] = None
         self._device = device
         self._call: Optional[Callable] = None
+        self._compiled: Any = None
+        self._fits = False
         keys = state_keys or {}
         self._checks = RunChecks(plan, keys, check_indices)
         self._checked = bool(self._checks.program)
@@ -252,6 +245,7 @@ class Executable:
         self._state_in_set = frozenset(self._state_in)
         self._state_read = [keys.get(v, v) for v in read_only]
         self._state_out = [keys.get(v, v) for v in written_order]
+        self._written = len(self._state_out)
         self._state_shapes = {keys.get(v, v): v for v in plan.writes}
         self._required = [keys.get(v, v) for v in plan.reads]
         self._initialized = False
@@ -261,6 +255,7 @@ class Executable:
         self._needs_context = plan.needs_x64 or device is not None
         self._uses_counters = bool(plan.random_ops)
         self._no_state = not (read_write or read_only)
+        self._stateless = not (plan.reads or plan.writes or plan.random_ops)
         self._constant_list = list(self._constants)
         self._jitted = jax.jit(self._flat_function(traced, len(plan.feeds) + len(large),
                                                    len(read_write), len(read_only)),
@@ -312,33 +307,52 @@ class Executable:
         op = self._state_shapes[key]
         return np.zeros(op.attrs["shape"].as_list(), op.attrs["dtype"].as_numpy_dtype)
 
+    @property
+    def ready(self) -> bool:
+        """Compiled, and its memory needs checked: runs may dispatch."""
+        return self._fits
+
+    @property
+    def stateless(self) -> bool:
+        """Reads no variable and draws no random numbers: runs need no session lock."""
+        return self._stateless
+
     def compile(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
         """Compiles ahead of any run (for ``compile_report``); runs then use this program.
 
         Only shapes and dtypes matter here, so uninitialized variables are no obstacle.
         """
-        args = self._arguments(feed_values, _StateSpecs(store), counters)
+        self._call = self._lower_and_compile(self._arguments(feed_values, _StateSpecs(store),
+                                                             counters))
+
+    def prepare(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
+        """Compiles for these arguments unless done, and refuses a program that cannot fit.
+
+        Lowered with the run's own arguments, the program lands in ``jax.jit``'s cache,
+        so runs dispatch through ``jax.jit`` (its cheapest path) without compiling again.
+        Only the arguments' shapes and dtypes are used: a value another thread donated
+        meanwhile does no harm.
+
+        Raises:
+            ResourceExhaustedError: the program needs more memory than the device has free.
+        """
+        args = self._arguments(feed_values, store, counters)
+        if self._compiled is None:
+            self._lower_and_compile(args)
+            self._call = self._jitted
+        transferred = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
+        check_fits(self._compiled, self.plan, self._device, transferred)
+        self._fits = True
+
+    def _lower_and_compile(self, args: list) -> Any:
         with self._context():
             start = time.perf_counter()
             lowered = self._jitted.lower(*args)
             self.trace_seconds = time.perf_counter() - start
             start = time.perf_counter()
-            self._call = lowered.compile()
+            self._compiled = lowered.compile()
             self.xla_compile_seconds = time.perf_counter() - start
-
-    def _first_call(self, args: list) -> Any:
-        """Runs through ``jax.jit`` (the cheapest dispatch afterwards), timing its compilation."""
-        timings: dict = {}
-        _recordings.append(timings)
-        try:
-            with self._context():
-                results = self._jitted(*args)
-        finally:
-            _recordings.pop()
-        self.trace_seconds = timings.get(_TRACE_EVENT, 0.0) + timings.get(_MLIR_EVENT, 0.0)
-        self.xla_compile_seconds = timings.get(_COMPILE_EVENT, 0.0)
-        self._call = self._jitted
-        return results
+        return self._compiled
 
     def _arguments(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
         state = [store[k] for k in self._state_in] if self.steps is None else \
@@ -348,30 +362,43 @@ class Executable:
             args.append(counters)
         return args
 
-    def __call__(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
-        """Runs the program; updates ``store`` in place and returns fetched numpy values."""
+    def dispatch(self, feed_values: list, store: Optional[dict],
+                 counters: Optional[np.ndarray]) -> tuple:
+        """Starts the program and puts the written variables in ``store``.
+
+        The caller serializes dispatches that touch ``store``: between reading the
+        variables and storing their new values, no other run may donate them. The
+        program runs asynchronously, unless it has value checks: then this waits for
+        its status, and raises when a check failed, leaving every variable as it was.
+        """
         if self._checks.before_run:
             self._checks.check_feeds(feed_values, self.steps)
         if self._no_state and self.steps is None and not self._uses_counters:
             args = feed_values + self._constant_list if self._constants else feed_values
         else:
             args = self._arguments(feed_values, store, counters)
-        if self._call is None:
-            results = self._first_call(args)
-        elif self._needs_context:
+        if self._needs_context:
             with self._context():
                 results = self._call(*args)
         else:
             results = self._call(*args)
-        written = len(self._state_out)
         if self._checked:
             status = np.asarray(results[-1])  # the run that fails is the one that raises
             if status[0]:
                 # The program gave back the old values of the variables it received.
-                store.update((key, value) for key, value in zip(self._state_out, results)
-                             if key in self._state_in_set and key in store)
+                if self._written:
+                    store.update((key, value) for key, value in zip(self._state_out, results)
+                                 if key in self._state_in_set and key in store)
                 raise self._checks.program_error(status, self.steps)
-        if written:
-            store.update(zip(self._state_out, results[:written]))
-        fetched = iter(results[written:])
-        return [None if is_op else np.asarray(next(fetched)) for is_op in self._fetch_is_op]
+        if self._written:
+            store.update(zip(self._state_out, results[:self._written]))
+        return results
+
+    def fetched(self, results: tuple) -> list:
+        """The fetched values of a dispatch as numpy arrays (waits for the program).
+
+        These are the program's own output buffers, never a variable's stored buffer,
+        so a later run donating the variables cannot touch them.
+        """
+        values = iter(results[self._written:])
+        return [None if is_op else np.asarray(next(values)) for is_op in self._fetch_is_op]

@@ -94,10 +94,13 @@ class Saver:
         """
         self._check_session(sess)
         names = list(self._variables)
-        values = sess.run([self._variables[n] for n in names])
+        # One run reads every value and the step: a consistent snapshot, even while
+        # other threads train on the session.
+        step_fetch = [global_step] if isinstance(global_step, Tensor) else []
+        values = sess.run([self._variables[n] for n in names] + step_fetch)
+        step = values.pop() if step_fetch else global_step
         owner = os.path.basename(save_path)
-        if global_step is not None:
-            step = sess.run(global_step) if isinstance(global_step, Tensor) else global_step
+        if step is not None:
             save_path = f"{save_path}-{int(step)}"
         directory = os.path.dirname(os.path.abspath(save_path))
         os.makedirs(directory, exist_ok=True)
