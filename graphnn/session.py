@@ -25,6 +25,7 @@ from graphnn.compiler.plan import make_plan
 from graphnn.compiler.report import CompileReport
 from graphnn.compiler.subgraph import copy_for_run
 from graphnn.errors import InvalidArgumentError
+from graphnn.feeds import as_feed_tensor, convert_feed, convert_feed_sequence, fed_tensors
 from graphnn.framework import session_stack
 from graphnn.framework.graph import Graph, Operation, get_default_graph
 from graphnn.framework.tensor import Tensor
@@ -97,69 +98,10 @@ class _FetchStructure:
         return kind(rebuilt)
 
 
-def _as_feed_tensor(graph: Graph, key: Any) -> Tensor:
-    if isinstance(key, str):
-        element = graph.as_graph_element(key if ":" in key else key + ":0")
-    else:
-        element = graph.as_graph_element(key)
-    if not isinstance(element, Tensor):
-        raise TypeError(f"Cannot feed Operation '{element.name}': feed_dict keys must be Tensors")
-    return element
-
-
-def _convert_feed(tensor: Tensor, value: Any) -> np.ndarray:
-    dtype = tensor.dtype.as_numpy_dtype
-    if type(value) is np.ndarray and value.dtype == dtype:
-        array = value
-    elif isinstance(value, Tensor):
-        raise TypeError(f"The value of a feed cannot be a gn.Tensor object ('{value.name}' fed "
-                        f"for '{tensor.name}'). Acceptable feed values are numpy arrays, Python "
-                        f"scalars and lists.")
-    else:
-        try:
-            array = np.asarray(value, dtype=dtype)
-        except (TypeError, ValueError, OverflowError) as error:
-            raise InvalidArgumentError(
-                f"Cannot convert the value fed for Tensor '{tensor.name}' to its dtype "
-                f"{tensor.dtype.name}: {error} (op created at {tensor.op.where})",
-                tensor.op) from None
-    if not _shape_accepts(tensor.shape.dims, array.shape):
-        raise InvalidArgumentError(
-            f"Cannot feed value of shape {tuple(array.shape)} for Tensor '{tensor.name}', which "
-            f"has shape {tensor.shape} (op created at {tensor.op.where})", tensor.op)
-    return array
-
-
-def _convert_feed_sequence(tensor: Tensor, value: np.ndarray) -> np.ndarray:
-    """A run_loop feed: a step axis followed by a value the placeholder accepts."""
-    dtype = tensor.dtype.as_numpy_dtype
-    try:
-        array = value if value.dtype == dtype else np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError, OverflowError) as error:
-        raise InvalidArgumentError(
-            f"Cannot convert the value fed for Tensor '{tensor.name}' to its dtype "
-            f"{tensor.dtype.name}: {error} (op created at {tensor.op.where})", tensor.op) from None
-    if not _shape_accepts(tensor.shape.dims, array.shape[1:]):
-        raise InvalidArgumentError(
-            f"Cannot feed value of shape {tuple(array.shape[1:])} (each of {array.shape[0]} "
-            f"steps) for Tensor '{tensor.name}', which has shape {tensor.shape} (op created at "
-            f"{tensor.op.where})", tensor.op)
-    return array
-
-
-def _shape_accepts(dims: Optional[tuple], shape: tuple) -> bool:
-    if dims is None:
-        return True
-    if len(dims) != len(shape):
-        return False
-    for want, got in zip(dims, shape):
-        if want is not None and want != got:
-            return False
-    return True
-
-
 class Session:
     """Runs a graph: compiles what each run needs once, keeps variables on the device.
+
+    Threads may share a Session: concurrent runs behave as if run one after another.
 
     With ``check_indices`` (the default), an out-of-range index (``gather``, sparse labels)
     or an integer division by zero fails the run with ``InvalidArgumentError`` and changes
@@ -225,8 +167,11 @@ class Session:
         Returns numpy arrays in the structure of ``fetches``; fetched Operations give None.
 
         Raises:
-            InvalidArgumentError: a feed is missing, mis-shaped or not convertible.
+            InvalidArgumentError: a feed is missing, mis-shaped, or would change value
+                when converted to its placeholder's dtype.
             FailedPreconditionError: a needed variable is not initialized.
+            ResourceExhaustedError: the program needs more memory than the device has
+                free (refused before it starts; no variable changes).
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
@@ -266,21 +211,10 @@ class Session:
         return structure.rebuild(self._execute(executable, feed_values))
 
     def _convert_loop_feeds(self, feed_dict: Optional[dict]) -> tuple[list, list]:
-        tensors, values = [], []
-        for key, value in (feed_dict or {}).items():
-            tensor = _as_feed_tensor(self.graph, key)
-            try:
-                array = np.asarray(value)
-            except (TypeError, ValueError) as error:
-                raise InvalidArgumentError(f"Cannot convert the value fed for Tensor "
-                                           f"'{tensor.name}': {error}", tensor.op) from None
-            if array.ndim == 0:
-                raise InvalidArgumentError(
-                    f"run_loop feeds need a leading step axis, but the value fed for Tensor "
-                    f"'{tensor.name}' is a scalar (op created at {tensor.op.where})", tensor.op)
-            tensors.append(tensor)
-            values.append(_convert_feed_sequence(tensor, array))
-        return tensors, values
+        if not feed_dict:
+            return [], []
+        tensors = fed_tensors(self.graph, feed_dict)
+        return tensors, [convert_feed_sequence(t, v) for t, v in zip(tensors, feed_dict.values())]
 
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] = ()) -> Callable:
         """A function of the values of ``feed_list`` that runs ``fetches`` with little overhead.
@@ -291,7 +225,7 @@ class Session:
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
-        tensors = [_as_feed_tensor(self.graph, t) for t in feed_list]
+        tensors = [as_feed_tensor(self.graph, t) for t in feed_list]
         if len(set(tensors)) != len(tensors):
             raise ValueError("make_callable: feed_list names a tensor twice")
         by_shape: dict[tuple, Executable] = {}
@@ -308,11 +242,11 @@ class Session:
             arrays = list(values)
             for value, dtype in zip(values, dtypes):
                 if type(value) is not np.ndarray or value.dtype != dtype:
-                    arrays = [_convert_feed(t, v) for t, v in zip(tensors, values)]
+                    arrays = [convert_feed(t, v) for t, v in zip(tensors, values)]
                     break
             executable = by_shape.get(tuple([a.shape for a in arrays]))
             if executable is None:
-                arrays = [_convert_feed(t, a) for t, a in zip(tensors, arrays)]
+                arrays = [convert_feed(t, a) for t, a in zip(tensors, arrays)]
                 executable = self._executable(structure.leaves, tensors, arrays)
                 by_shape[tuple([a.shape for a in arrays])] = executable
             results = self._execute(executable, arrays)
@@ -325,7 +259,7 @@ class Session:
         self._check_open()
         if variable.op.type != VARIABLE_OP:
             raise TypeError(f"'{variable.name}' is not a Variable")
-        array = _convert_feed(variable, value)
+        array = convert_feed(variable, value)
         if tuple(array.shape) != tuple(variable.shape.as_list()):
             raise InvalidArgumentError(f"Cannot load value of shape {array.shape} into Variable "
                                        f"'{variable.op.name}' of shape {variable.shape}")
@@ -348,12 +282,8 @@ class Session:
     def _convert_feeds(self, feed_dict: Optional[dict]) -> tuple[list, list]:
         if not feed_dict:
             return [], []
-        tensors, values = [], []
-        for key, value in feed_dict.items():
-            tensor = _as_feed_tensor(self.graph, key)
-            tensors.append(tensor)
-            values.append(_convert_feed(tensor, value))
-        return tensors, values
+        tensors = fed_tensors(self.graph, feed_dict)
+        return tensors, [convert_feed(t, v) for t, v in zip(tensors, feed_dict.values())]
 
     def _executable(self, fetches: list, feed_tensors: list, feed_values: list,
                     steps: Optional[int] = None) -> Executable:
