@@ -5,8 +5,10 @@ session's lock from reading the variables, through dispatching the program
 (asynchronous: microseconds), to storing the new values, so concurrent runs are
 serialized as whole runs: each sees a consistent state, none loses an update, and
 none reads a buffer another run donated. Fetched values are the program's own
-output buffers, converted to numpy outside the lock. Compiling happens under a
-second lock, so a new program compiles once while other runs go on.
+output buffers, converted to numpy outside the lock. A program with value checks
+(``check_indices``) is waited for inside the lock, since a failed check must leave
+every variable and random stream as it was. Compiling happens under a second lock,
+so a new program compiles once while other runs go on.
 """
 from __future__ import annotations
 

@@ -68,6 +68,18 @@ def test_a_failed_run_consumes_no_random_draw(fresh_default_graph):
         np.testing.assert_array_equal(failing.run(r), clean.run(r))
 
 
+def test_a_run_failing_its_index_check_consumes_no_random_draw(fresh_default_graph):
+    gn.set_random_seed(12)
+    r = gn.random_uniform([4], name="r")
+    x = gn.placeholder(gn.float32, [None], name="x")
+    rows = gn.gather(gn.constant(np.arange(3.0, dtype=np.float32)), gn.cast(x, gn.int32))
+    with gn.Session() as failing, gn.Session() as clean:
+        with pytest.raises(gn.errors.InvalidArgumentError, match="is not in"):
+            failing.run([r, rows], {x: [1.0, 5.0]})  # the index is computed: checked in XLA
+        np.testing.assert_array_equal(failing.run(r), clean.run(r))
+        np.testing.assert_array_equal(failing.run([r, rows], {x: [1.0]})[0], clean.run(r))
+
+
 # ----- cached programs and initialization --------------------------------------------
 def test_the_same_fetch_twice_while_uninitialized_raises_twice(sess):
     w = gn.Variable(np.ones(2, np.float32), name="W")

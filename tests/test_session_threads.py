@@ -131,3 +131,23 @@ def test_threads_running_a_new_fetch_compile_it_once(sess, counter):
     run_threads(*[lambda: results.append(sess.run(total))] * THREADS)
     assert results == [0.0] * THREADS
     assert sess.compilation_count == before + 1
+
+
+def test_runs_failing_an_index_check_among_trainers_change_nothing(sess, counter):
+    v, count, step = counter
+    index = gn.placeholder(gn.float32, [], name="index")
+    # A computed index, checked inside the program, in a run that also trains.
+    bad_step = gn.group(step, gn.gather(v, gn.cast(index, gn.int32)))
+
+    def train():
+        for _ in range(STEPS):
+            sess.run(step)
+
+    def fail():
+        for _ in range(STEPS // 10):
+            with pytest.raises(gn.errors.InvalidArgumentError, match="is not in"):
+                sess.run(bad_step, {index: float(SIZE)})
+
+    run_threads(train, train, fail)
+    assert sess.run(count) == 2 * STEPS
+    np.testing.assert_array_equal(sess.run(v), np.full(SIZE, 2 * STEPS, np.float32))
