@@ -366,10 +366,10 @@ class Session:
         return np.array([self._counters.get(op, 0) for op in executable.random_keys], np.uint32)
 
     def _execute(self, executable: Executable, feed_values: list) -> list:
-        # Variables never become uninitialized again (close aside), so this check and
-        # the compilation need no state lock.
-        executable.check_initialized(self._store)
         if not executable.ready:
+            # Variables never become uninitialized again (close aside), so a ready
+            # program needs neither check again, and neither needs the state lock.
+            executable.check_initialized(self._store)
             with self._compile_lock:
                 if not executable.ready:
                     executable.prepare(feed_values, self._store,
@@ -377,10 +377,13 @@ class Session:
         if executable.stateless:
             return executable.fetched(executable.dispatch(feed_values, None, None))
         with self._lock:
-            self._check_open()
-            results = executable.dispatch(feed_values, self._store,
-                                          self._counter_values(executable))
-            if executable.random_keys:
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if not executable.random_keys:
+                results = executable.dispatch(feed_values, self._store, None)
+            else:
+                results = executable.dispatch(feed_values, self._store,
+                                              self._counter_values(executable))
                 advance = executable.steps or 1
                 for op in executable.random_keys:
                     self._counters[op] = self._counters.get(op, 0) + advance

@@ -211,6 +211,11 @@ class Executable:
     every fetched value comes back stacked. ``check_indices`` places the ops' value checks
     (``compiler.checks``); a failing one raises ``InvalidArgumentError`` from the run and
     leaves every variable as it was.
+
+    Attributes:
+        ready: compiled, and its memory needs checked (``prepare``): runs may dispatch.
+        stateless: reads and writes no variable and draws no random numbers, so its
+            runs need no session lock.
     """
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
@@ -224,7 +229,7 @@ class Executable:
         self._device = device
         self._call: Optional[Callable] = None
         self._compiled: Any = None
-        self._fits = False
+        self.ready = False
         keys = state_keys or {}
         self._checks = RunChecks(plan, keys, check_indices)
         self._checked = bool(self._checks.program)
@@ -255,7 +260,7 @@ class Executable:
         self._needs_context = plan.needs_x64 or device is not None
         self._uses_counters = bool(plan.random_ops)
         self._no_state = not (read_write or read_only)
-        self._stateless = not (plan.reads or plan.writes or plan.random_ops)
+        self.stateless = not (plan.reads or plan.writes or plan.random_ops)
         self._constant_list = list(self._constants)
         self._jitted = jax.jit(self._flat_function(traced, len(plan.feeds) + len(large),
                                                    len(read_write), len(read_only)),
@@ -307,16 +312,6 @@ class Executable:
         op = self._state_shapes[key]
         return np.zeros(op.attrs["shape"].as_list(), op.attrs["dtype"].as_numpy_dtype)
 
-    @property
-    def ready(self) -> bool:
-        """Compiled, and its memory needs checked: runs may dispatch."""
-        return self._fits
-
-    @property
-    def stateless(self) -> bool:
-        """Reads no variable and draws no random numbers: runs need no session lock."""
-        return self._stateless
-
     def compile(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
         """Compiles ahead of any run (for ``compile_report``); runs then use this program.
 
@@ -342,7 +337,7 @@ class Executable:
             self._call = self._jitted
         transferred = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
         check_fits(self._compiled, self.plan, self._device, transferred)
-        self._fits = True
+        self.ready = True
 
     def _lower_and_compile(self, args: list) -> Any:
         with self._context():
