@@ -34,18 +34,17 @@ def as_feed_tensor(graph: Graph, key: Any) -> Tensor:
     return element
 
 
-def fed_tensors(graph: Graph, feed_dict: dict) -> list:
-    """The Tensors fed by ``feed_dict``'s keys, in order; a Tensor fed twice is an error."""
-    tensors = [as_feed_tensor(graph, key) for key in feed_dict]
-    if len(set(tensors)) != len(tensors):
-        keys: dict = {}
-        for key, tensor in zip(feed_dict, tensors):
-            if tensor in keys:
-                raise InvalidArgumentError(
-                    f"feed_dict feeds Tensor '{tensor.name}' twice, as {_key_text(keys[tensor])} "
-                    f"and as {_key_text(key)} (op created at {tensor.op.where})", tensor.op)
-            keys[tensor] = key
-    return tensors
+def check_fed_once(tensors: list, keys: Any) -> None:
+    """Refuses a feed_dict whose ``keys`` (in order) feed one of ``tensors`` twice."""
+    if len(set(tensors)) == len(tensors):
+        return
+    first: dict = {}
+    for key, tensor in zip(keys, tensors):
+        if tensor in first:
+            raise InvalidArgumentError(
+                f"feed_dict feeds Tensor '{tensor.name}' twice, as {_key_text(first[tensor])} "
+                f"and as {_key_text(key)} (op created at {tensor.op.where})", tensor.op)
+        first[tensor] = key
 
 
 def convert_feed(tensor: Tensor, value: Any) -> np.ndarray:

@@ -27,7 +27,7 @@ from graphnn.compiler.plan import make_plan
 from graphnn.compiler.report import CompileReport
 from graphnn.compiler.subgraph import copy_for_run
 from graphnn.errors import InvalidArgumentError
-from graphnn.feeds import as_feed_tensor, convert_feed, convert_feed_sequence, fed_tensors
+from graphnn.feeds import as_feed_tensor, check_fed_once, convert_feed, convert_feed_sequence
 from graphnn.framework import session_stack
 from graphnn.framework.graph import Graph, Operation, get_default_graph
 from graphnn.framework.tensor import Tensor
@@ -213,10 +213,7 @@ class Session:
         return structure.rebuild(self._execute(executable, feed_values))
 
     def _convert_loop_feeds(self, feed_dict: Optional[dict]) -> tuple[list, list]:
-        if not feed_dict:
-            return [], []
-        tensors = fed_tensors(self.graph, feed_dict)
-        return tensors, [convert_feed_sequence(t, v) for t, v in zip(tensors, feed_dict.values())]
+        return self._convert_feeds(feed_dict, convert_feed_sequence)
 
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] = ()) -> Callable:
         """A function of the values of ``feed_list`` that runs ``fetches`` with little overhead.
@@ -281,11 +278,18 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
 
-    def _convert_feeds(self, feed_dict: Optional[dict]) -> tuple[list, list]:
+    def _convert_feeds(self, feed_dict: Optional[dict],
+                       convert: Callable = convert_feed) -> tuple[list, list]:
         if not feed_dict:
             return [], []
-        tensors = fed_tensors(self.graph, feed_dict)
-        return tensors, [convert_feed(t, v) for t, v in zip(tensors, feed_dict.values())]
+        tensors, values = [], []
+        for key, value in feed_dict.items():
+            tensor = as_feed_tensor(self.graph, key)
+            tensors.append(tensor)
+            values.append(convert(tensor, value))
+        if len(tensors) > 1:
+            check_fed_once(tensors, feed_dict)
+        return tensors, values
 
     def _executable(self, fetches: list, feed_tensors: list, feed_values: list,
                     steps: Optional[int] = None) -> Executable:
