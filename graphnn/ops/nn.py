@@ -179,16 +179,29 @@ def _sparse_xent_reference(labels, logits):
 
 
 def _sparse_xent_grad(op, g):
-    """g * (softmax(logits) - one_hot(labels)), with the classes counted at run time, so
-    logits of unknown shape need nothing more."""
+    """g * (softmax(logits) - one_hot(labels)): one op that carries the label check, as
+    TF 1's gradient reads the kernel's checked output, so a run that fetches only the
+    gradient is checked without computing the loss."""
     labels, logits = op.inputs
-    classes = cast(range_of(shape(logits)[-1]), labels.dtype)
-    expanded = expand_dims(labels, -1)
-    # After the forward op, as TF 1's gradient reads its kernel's output: its label check
-    # then guards a run that fetches only the gradient (one-hot alone maps bad labels to 0).
-    with op.graph.control_dependencies([op]):
-        hit = equal(expanded, classes)
-    return [None, expand_dims(g, -1) * (softmax(logits) - cast(hit, logits.dtype))]
+    backprop = apply("SparseSoftmaxCrossEntropyWithLogitsGrad", [labels, logits])
+    return [None, expand_dims(g, -1) * backprop]
+
+
+def _sparse_xent_backprop_lower(labels, logits):
+    classes = jnp.arange(logits.shape[-1], dtype=labels.dtype)
+    hit = (labels[..., None] == classes).astype(logits.dtype)
+    return jax.nn.softmax(logits, axis=-1) - hit
+
+
+def _sparse_xent_backprop_reference(labels, logits):
+    hit = labels[..., None] == np.arange(logits.shape[-1])
+    return (np.exp(_np_log_softmax(logits)) - hit).astype(logits.dtype)
+
+
+def _sparse_xent_backprop_grad(op, g):
+    """Only the softmax term depends on the logits."""
+    probabilities = softmax(op.inputs[1])
+    return [None, probabilities * (g - reduce_sum(g * probabilities, axis=-1, keepdims=True))]
 
 
 def _sparse_xent_check(inputs):
@@ -202,6 +215,13 @@ def _sparse_xent_check(inputs):
 register(OpDef("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer,
                check=_sparse_xent_check,
                lower=_sparse_xent_lower, reference=_sparse_xent_reference, grad=_sparse_xent_grad,
+               samples=lambda rng, dtype: [
+                   Sample((np.array([0, 4, 2, 1], np.int32), rand(rng, (4, 5), dtype, -4, 4))),
+                   Sample((np.array([3, 0], np.int64), rand(rng, (2, 4), dtype)))]))
+register(OpDef("SparseSoftmaxCrossEntropyWithLogitsGrad", check=_sparse_xent_check,
+               infer=lambda inputs: [(inputs[1].shape, inputs[1].dtype)],
+               lower=_sparse_xent_backprop_lower, reference=_sparse_xent_backprop_reference,
+               grad=_sparse_xent_backprop_grad,
                samples=lambda rng, dtype: [
                    Sample((np.array([0, 4, 2, 1], np.int32), rand(rng, (4, 5), dtype, -4, 4))),
                    Sample((np.array([3, 0], np.int64), rand(rng, (2, 4), dtype)))]))
