@@ -50,11 +50,13 @@ def test_explicit_format_wins_over_the_extension(loss, tmp_path):
 
 @needs_dot
 def test_renders_dot_text_side_by_side_and_awkward_names(tmp_path):
-    weird = gn.identity(gn.constant(1.0, name='a "quoted"\\name\nwith newline'), name="{b|c}<d>&")
-    dot = gn.viz.to_dot_side_by_side(weird, weird, titles=["left", "right"], legend=True)
+    # Op names are limited to TF's characters ('>' and '-' among them); titles are free text.
+    weird = gn.identity(gn.constant(1.0, name="a->b.c"), name="d-->e")
+    dot = gn.viz.to_dot_side_by_side(weird, weird, titles=['{b|c}<d>&', 'a "quoted"\\title\nline'],
+                                     legend=True)
     gn.viz.render(dot, tmp_path / "pair.svg")
     svg = (tmp_path / "pair.svg").read_text()
-    assert "{b|c}&lt;d&gt;&amp;" in svg and "left (2 ops)" in svg
+    assert "{b|c}&lt;d&gt;&amp; (2 ops)" in svg and "d&#45;&#45;&gt;e" in svg
 
 
 @needs_dot
