@@ -17,6 +17,7 @@ Example:
 """
 from __future__ import annotations
 
+import abc
 import math
 import re
 from typing import Any, Optional, Sequence, Union
@@ -53,7 +54,7 @@ def resolve_training(training: Any) -> Union[bool, Tensor]:
     raise TypeError(f"training must be None, a bool or a bool Tensor, got {training!r}")
 
 
-class Layer:
+class Layer(abc.ABC):
     """Base class of layers: subclasses define ``build(input_shape)`` and ``call``.
 
     Attributes:
@@ -82,8 +83,9 @@ class Layer:
     def build(self, input_shape: TensorShape) -> None:
         """Creates the layer's variables for inputs of ``input_shape`` (none by default)."""
 
+    @abc.abstractmethod
     def call(self, inputs: Tensor, training: Union[bool, Tensor] = False) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must define call(inputs, training)")
+        """The layer's output for ``inputs`` (``training`` switches Dropout/BN behaviour)."""
 
     def __call__(self, inputs: Any, training: Training = None) -> Tensor:
         """Applies the layer to a Tensor, building it at the first call.

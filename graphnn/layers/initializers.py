@@ -9,6 +9,7 @@ Example:
 """
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any, Optional, Sequence
 
@@ -36,11 +37,12 @@ def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-class Initializer:
+class Initializer(abc.ABC):
     """Base class: ``initializer(shape, dtype)`` returns the initial-value Tensor."""
 
+    @abc.abstractmethod
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must define __call__")
+        """The initial-value Tensor of ``shape`` and ``dtype``."""
 
     def get_config(self) -> dict:
         return {}

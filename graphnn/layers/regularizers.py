@@ -6,6 +6,7 @@ Example:
 """
 from __future__ import annotations
 
+import abc
 from typing import Any, Optional
 
 from graphnn.framework.tensor import Tensor
@@ -13,11 +14,12 @@ from graphnn.ops.math import abs as abs_, square
 from graphnn.ops.reduction import reduce_sum
 
 
-class Regularizer:
+class Regularizer(abc.ABC):
     """Base class: ``regularizer(weight)`` returns a scalar penalty Tensor."""
 
+    @abc.abstractmethod
     def __call__(self, weight: Tensor) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must define __call__")
+        """The scalar penalty of ``weight``."""
 
     def get_config(self) -> dict:
         return {}

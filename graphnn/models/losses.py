@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+import abc
 from typing import Any, Optional
 
 import numpy as np
@@ -43,7 +44,7 @@ def _logits_behind(output: Tensor, op_type: str) -> Optional[Tensor]:
     return output.op.inputs[0]
 
 
-class Loss:
+class Loss(abc.ABC):
     """Base class: ``per_sample(y_true, y_pred)`` and the checks of labels before fit.
 
     Attributes:
@@ -59,8 +60,9 @@ class Loss:
     def __init__(self, from_logits: bool = False):
         self.from_logits = from_logits
 
+    @abc.abstractmethod
     def per_sample(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must define per_sample")
+        """The loss of each sample (shape ``(batch,)``)."""
 
     def label_shape(self, output_shape: tuple) -> tuple:
         """The per-sample shape of labels for a model output of per-sample ``output_shape``."""
