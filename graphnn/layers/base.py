@@ -4,7 +4,9 @@ A layer is called on a graph Tensor and returns a graph Tensor. The first call o
 name scope named after the layer (made unique in the graph: ``dense``, ``dense_1`` ...),
 creates the layer's variables there (``build``) and computes the output (``call``);
 later calls re-enter that scope and reuse the variables, so one layer applied to two
-tensors shares its weights. ``training`` is None (inference, as Keras outside ``fit``),
+tensors shares its weights. Every call is recorded (``producer_of(tensor)`` gives the
+``LayerCall`` that made a tensor), which is how ``gn.models.Model(inputs, outputs)``
+finds its layers. ``training`` is None (inference, as Keras outside ``fit``),
 a Python bool, or a bool Tensor (e.g. a ``placeholder_with_default``) that decides at
 run time; Dropout and BatchNormalization obey it.
 
@@ -18,8 +20,10 @@ Example:
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 import re
+import weakref
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -29,9 +33,28 @@ from graphnn.framework.graph import Graph, GraphKeys, convert_to_tensor
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.layers import initializers, regularizers
-from graphnn.ops.state import Variable, placeholder
+from graphnn.ops.state import Variable, identity, placeholder
 
 Training = Union[None, bool, Tensor]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LayerCall:
+    """One application of a layer: ``output = layer(inputs)`` (a list when ``structured``)."""
+
+    layer: Layer
+    inputs: tuple[Tensor, ...]
+    structured: bool
+    output: Tensor
+
+
+# The layer call that made each tensor; weak, so graphs and tensors are freed as usual.
+_PRODUCERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def producer_of(tensor: Tensor) -> Optional[LayerCall]:
+    """The layer call whose output ``tensor`` is, or None (a placeholder, a raw op's output)."""
+    return _PRODUCERS.get(tensor)
 
 
 def snake_case(class_name: str) -> str:
@@ -64,7 +87,10 @@ class Layer(abc.ABC):
         updates: state updates (BatchNormalization's moving statistics), also in the
             graph's ``GraphKeys.UPDATE_OPS`` collection.
         input_shape: the per-sample input shape given at construction, if any.
+        takes_list: whether the layer is called on a list of Tensors (merge layers).
     """
+
+    takes_list = False
 
     def __init__(self, name: Optional[str] = None, trainable: bool = True,
                  input_shape: Optional[Sequence[Optional[int]]] = None):
@@ -88,28 +114,44 @@ class Layer(abc.ABC):
         """The layer's output for ``inputs`` (``training`` switches Dropout/BN behaviour)."""
 
     def __call__(self, inputs: Any, training: Training = None) -> Tensor:
-        """Applies the layer to a Tensor, building it at the first call.
+        """Applies the layer to a Tensor (or, for merge layers, a list of Tensors).
+
+        The first call builds the layer. Each call is recorded (``producer_of``), so a
+        functional ``gn.models.Model`` can find the layers between its inputs and outputs.
 
         Raises:
             ValueError: ``inputs`` belong to another graph than the layer's variables.
         """
-        inputs = convert_to_tensor(inputs)
+        structured = self.takes_list
+        if structured and not (isinstance(inputs, (list, tuple)) and inputs):
+            raise TypeError(f"Layer '{self.name}' ({type(self).__name__}) takes a list of "
+                            f"Tensors, got {inputs!r}")
+        tensors = [convert_to_tensor(t) for t in (inputs if structured else [inputs])]
         training = resolve_training(training)
-        graph = inputs.graph
-        if self._graph is not None and graph is not self._graph:
-            raise ValueError(f"Layer '{self.name}' has its variables in another gn.Graph than "
-                             f"its input '{inputs.name}'; a layer lives in one graph")
+        graph = tensors[0].graph
+        for tensor in tensors:
+            if tensor.graph is not (self._graph or graph):
+                raise ValueError(f"Layer '{self.name}' has its variables in another gn.Graph "
+                                 f"than its input '{tensor.name}'; a layer lives in one graph")
+        value = list(tensors) if structured else tensors[0]
         if not self.built:
             with graph.name_scope(self.name) as scope:
                 self._graph, self._scope, self.name = graph, scope, scope[:-1]
-                self.build(inputs.shape)
+                self.build([t.shape for t in tensors] if structured else tensors[0].shape)
                 self.built = True
-                outputs = self.call(inputs, training=training)
+                outputs = self._output(value, tensors, training)
         else:
             with graph.name_scope(self._scope):
-                outputs = self.call(inputs, training=training)
+                outputs = self._output(value, tensors, training)
         self.output_shape = outputs.shape
+        _PRODUCERS[outputs] = LayerCall(self, tuple(tensors), structured, outputs)
         return outputs
+
+    def _output(self, value: Any, tensors: list[Tensor], training: Union[bool, Tensor]) -> Tensor:
+        outputs = self.call(value, training=training)
+        # A layer that passes its input through (Dropout in inference) still gets an
+        # output of its own, so each tensor has one producing call.
+        return identity(outputs) if any(outputs is t for t in tensors) else outputs
 
     # ----- variables -----------------------------------------------------------------------
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "glorot_uniform",

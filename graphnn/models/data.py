@@ -22,12 +22,13 @@ def as_array(value: Any, what: str, where: str) -> np.ndarray:
     return array
 
 
-def check_features(x: np.ndarray, input_shape: Sequence[Optional[int]], where: str) -> None:
+def check_features(x: np.ndarray, input_shape: Sequence[Optional[int]], where: str,
+                   what: str = "x") -> None:
     """Raises ValueError when samples of ``x`` do not fit the model's per-sample input shape."""
     if len(x.shape) - 1 != len(input_shape) or any(
             want is not None and want != got for want, got in zip(input_shape, x.shape[1:])):
         shown = "(" + ", ".join(str(d) for d in input_shape) + ("," if len(input_shape) == 1 else "") + ")"
-        raise ValueError(f"{where}: the model expects samples of shape {shown}, but x has "
+        raise ValueError(f"{where}: the model expects samples of shape {shown}, but {what} has "
                          f"shape {x.shape} (samples of shape {x.shape[1:]})")
 
 
@@ -41,10 +42,12 @@ def fit_labels(y: np.ndarray, loss: Loss, output_shape: tuple) -> np.ndarray:
     return y
 
 
-def check_pair(x: np.ndarray, y: np.ndarray, where: str) -> None:
+def check_pair(x: np.ndarray, y: np.ndarray, where: str,
+               names: tuple[str, str] = ("x", "y")) -> None:
     if len(x) != len(y):
-        raise ValueError(f"{where}: x and y need the same number of samples; x has {len(x)} "
-                         f"(shape {x.shape}) and y has {len(y)} (shape {y.shape})")
+        raise ValueError(f"{where}: {names[0]} and {names[1]} need the same number of samples; "
+                         f"{names[0]} has {len(x)} (shape {x.shape}) and {names[1]} has {len(y)} "
+                         f"(shape {y.shape})")
 
 
 def validation_split_indices(y: np.ndarray, fraction: float, loss: Loss,

@@ -24,7 +24,9 @@ class Optimizer:
     """Base class: subclasses declare slots and write ``_apply_dense`` for one variable.
 
     The train op that ``minimize``/``apply_gradients`` return is one ``gn.group`` of
-    assigns, so a training step is one run of one compiled program.
+    assigns, so a training step is one run of one compiled program. The built-in
+    optimizers also have ``get_config()``, their constructor arguments
+    (``type(opt)(**opt.get_config())`` makes a twin), which ``model.save`` writes.
     """
 
     def __init__(self, name: str):

@@ -22,6 +22,9 @@ class GradientDescentOptimizer(Optimizer):
         super().__init__(name)
         self._learning_rate = learning_rate
 
+    def get_config(self) -> dict:
+        return {"learning_rate": self._learning_rate, "name": self._name}
+
     def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         return var.assign_sub(self._hyper(self._learning_rate, var.dtype, var.graph) * grad)
 
@@ -39,6 +42,10 @@ class MomentumOptimizer(Optimizer):
         super().__init__(name)
         self._learning_rate, self._momentum = learning_rate, momentum
         self._use_nesterov = use_nesterov
+
+    def get_config(self) -> dict:
+        return {"learning_rate": self._learning_rate, "momentum": self._momentum,
+                "use_nesterov": self._use_nesterov, "name": self._name}
 
     def _create_slots(self, var: Variable) -> None:
         self._slot(var, "momentum")
@@ -66,6 +73,10 @@ class AdamOptimizer(Optimizer):
         self._learning_rate, self._beta1, self._beta2 = learning_rate, beta1, beta2
         self._epsilon = epsilon
         self._powers: dict[str, Variable] = {}
+
+    def get_config(self) -> dict:
+        return {"learning_rate": self._learning_rate, "beta1": self._beta1, "beta2": self._beta2,
+                "epsilon": self._epsilon, "name": self._name}
 
     def _create_slots(self, var: Variable) -> None:
         self._slot(var, "m")
@@ -120,6 +131,11 @@ class RMSPropOptimizer(Optimizer):
         self._learning_rate, self._decay, self._momentum = learning_rate, decay, momentum
         self._epsilon, self._centered = epsilon, centered
 
+    def get_config(self) -> dict:
+        return {"learning_rate": self._learning_rate, "decay": self._decay,
+                "momentum": self._momentum, "epsilon": self._epsilon,
+                "centered": self._centered, "name": self._name}
+
     def _create_slots(self, var: Variable) -> None:
         self._slot(var, "rms", initial=1.0)
         self._slot(var, "momentum")
@@ -159,6 +175,10 @@ class AdagradOptimizer(Optimizer):
                              f"{initial_accumulator_value}")
         self._learning_rate = learning_rate
         self._initial = initial_accumulator_value
+
+    def get_config(self) -> dict:
+        return {"learning_rate": self._learning_rate,
+                "initial_accumulator_value": self._initial, "name": self._name}
 
     def _create_slots(self, var: Variable) -> None:
         self._slot(var, "accumulator", initial=self._initial)
