@@ -1,8 +1,11 @@
-"""Callbacks called by ``fit`` at the start and end of training and of each epoch (Keras).
+"""Callbacks called by ``fit`` at the start and end of training, of each epoch and batch.
 
-``fit`` runs an epoch's batches as one compiled program, so callbacks see epochs, not
-batches. A callback reaches its model through ``self.model`` (set by ``fit``): it may
-read and set ``model.get_weights()`` / ``set_weights`` and set ``model.stop_training``.
+The hooks and their names are Keras's. ``fit`` runs an epoch's batches as one
+compiled program (or a few chunks of it), so the batch hooks of a chunk are called
+after the chunk has run, in batch order, with the epoch's running means in ``logs``.
+A callback reaches its model through ``self.model`` (set by ``fit``): it may read and
+set ``model.get_weights()`` / ``set_weights``, save the model, and set
+``model.stop_training`` (from a batch hook it takes effect after the current chunk).
 """
 from __future__ import annotations
 
@@ -37,6 +40,21 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
         """Called after epoch ``epoch`` with its ``loss``, metrics and ``val_*`` values."""
 
+    def on_train_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Called for batch ``batch`` (counted from 0 in each epoch); calls ``on_batch_begin``."""
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Called after batch ``batch`` with the epoch's running ``loss`` and metrics;
+        calls ``on_batch_end``."""
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Keras's older name of ``on_train_batch_begin``."""
+
+    def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Keras's older name of ``on_train_batch_end``."""
+
 
 class History(Callback):
     """Records each epoch's logs: ``history.history["val_loss"][i]`` is epoch i's.
@@ -63,28 +81,32 @@ class History(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from functions: ``on_epoch_end(epoch, logs)``, ``on_train_begin(logs)``, ...
+    """A callback from functions: ``on_epoch_end(epoch, logs)``, ``on_batch_end(batch, logs)``,
+    ``on_train_begin(logs)``, ... (Keras's arguments).
 
     Example:
         >>> printer = gn.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: print(e, logs))
+        >>> losses = []
+        >>> per_batch = gn.callbacks.LambdaCallback(
+        ...     on_batch_end=lambda batch, logs: losses.append(logs["loss"]))
     """
 
     def __init__(self, on_epoch_begin: Optional[Callable] = None,
                  on_epoch_end: Optional[Callable] = None,
+                 on_batch_begin: Optional[Callable] = None,
+                 on_batch_end: Optional[Callable] = None,
                  on_train_begin: Optional[Callable] = None,
                  on_train_end: Optional[Callable] = None) -> None:
         super().__init__()
-        if on_epoch_begin is not None:
-            self.on_epoch_begin = on_epoch_begin
-        if on_epoch_end is not None:
-            self.on_epoch_end = on_epoch_end
-        if on_train_begin is not None:
-            self.on_train_begin = on_train_begin
-        if on_train_end is not None:
-            self.on_train_end = on_train_end
+        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+                 "on_batch_begin": on_batch_begin, "on_batch_end": on_batch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end}
+        for name, function in hooks.items():
+            if function is not None:
+                setattr(self, name, function)
 
 
-def _maximizes(monitor: str) -> bool:
+def maximizes(monitor: str) -> bool:
     """Keras's "auto" mode: accuracies and AUCs are maximized, everything else minimized."""
     name = monitor[4:] if monitor.startswith("val_") else monitor
     return name in ("acc", "accuracy", "auc") or name.endswith("_accuracy")
@@ -116,7 +138,7 @@ class EarlyStopping(Callback):
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.mode, self.baseline = mode, baseline
         self.restore_best_weights = restore_best_weights
-        maximize = mode == "max" or (mode == "auto" and _maximizes(monitor))
+        maximize = mode == "max" or (mode == "auto" and maximizes(monitor))
         self._better: Callable[[float, float], bool] = np.greater if maximize else np.less
         # Keras: the delta counts toward improvement in the monitored direction.
         self.min_delta = abs(min_delta) if maximize else -abs(min_delta)
