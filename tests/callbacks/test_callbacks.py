@@ -120,3 +120,22 @@ def test_history_and_lambda_callback_see_every_epoch():
     assert seen == ["begin", "start 0", "end 0 ['loss']", "start 1", "end 1 ['loss']", "end"]
     assert history is model.history and history.epoch == [0, 1]
     assert isinstance(history, gn.callbacks.History) and history.params["epochs"] == 2
+
+
+def test_early_stopping_restores_the_best_weights_of_a_functional_model():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(24, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 24)
+    x_val = rng.normal(size=(60, 4)).astype(np.float32)
+    y_val = rng.integers(0, 3, 60)
+    inputs = layers.Input((4,))
+    hidden = layers.Concatenate()([layers.Dense(32, activation="relu")(inputs),
+                                   layers.Dense(32, activation="tanh")(inputs)])
+    model = gn.models.Model(inputs, layers.Dense(3, activation="softmax")(hidden))
+    model.compile(gn.train.AdamOptimizer(0.05), loss="sparse_categorical_crossentropy")
+    stop = gn.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    history = model.fit(x, y, epochs=100, batch_size=8, validation_data=(x_val, y_val),
+                        callbacks=[stop], verbose=0)
+    val_losses = history.history["val_loss"]
+    assert len(val_losses) < 100 and stop.best_epoch == int(np.argmin(val_losses))
+    assert model.evaluate(x_val, y_val) == pytest.approx(min(val_losses), rel=1e-5)
