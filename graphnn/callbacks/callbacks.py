@@ -1,4 +1,4 @@
-"""Callbacks called by ``fit`` at the start and end of training, of each epoch and batch.
+"""Callbacks called by ``fit``, ``evaluate`` and ``predict`` at their start, end, epochs and batches.
 
 The hooks and their names are Keras's. ``fit`` runs an epoch's batches as one
 compiled program (or a few chunks of it), so the batch hooks of a chunk are called
@@ -54,6 +54,30 @@ class Callback:
 
     def on_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
         """Keras's older name of ``on_train_batch_end``."""
+
+    def on_test_begin(self, logs: Optional[dict] = None) -> None:
+        """Called when ``evaluate`` (or ``fit``'s validation) starts."""
+
+    def on_test_end(self, logs: Optional[dict] = None) -> None:
+        """Called when ``evaluate`` (or ``fit``'s validation) ends, with its loss and metrics."""
+
+    def on_test_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Called for each batch of ``evaluate`` (after the batches have run)."""
+
+    def on_test_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Called after each batch of ``evaluate`` with the running loss and metrics."""
+
+    def on_predict_begin(self, logs: Optional[dict] = None) -> None:
+        """Called when ``predict`` starts."""
+
+    def on_predict_end(self, logs: Optional[dict] = None) -> None:
+        """Called when ``predict`` ends."""
+
+    def on_predict_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Called for each batch of ``predict`` (after the batches have run)."""
+
+    def on_predict_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        """Called after each batch of ``predict``; ``logs["outputs"]`` holds its outputs."""
 
 
 class History(Callback):

@@ -120,7 +120,7 @@ def fit_epochs(model: Any, graph: TrainingGraph, xs: list[np.ndarray], y: np.nda
         logs = sums.logs()
         if validation is not None:
             logs.update({f"val_{k}": v for k, v in model._evaluate_logs(
-                graph, *validation, batch_size).items()})
+                graph, *validation, batch_size, everyone).items()})
         progress.finish(logs)
         for callback in everyone:
             callback.on_epoch_end(epoch, logs)

@@ -417,44 +417,74 @@ class Model:
                                   verbose, file or sys.stdout)
 
     def _evaluate_logs(self, graph: TrainingGraph, xs: list[np.ndarray], y: np.ndarray,
-                       batch_size: int) -> dict[str, float]:
+                       batch_size: int, callbacks: Sequence[Callback] = ()) -> dict[str, float]:
         """Loss and metrics over every sample of (xs, y) in inference mode."""
         batch_size = min(batch_size, len(y))
         (*x_batches, y_batches), weights = data.padded_batches([*xs, y], np.arange(len(y)),
                                                                batch_size)
         feed = {graph.y: y_batches, graph.w: weights,
                 **{t: b for t, b in zip(self.inputs, x_batches)}}
+        for callback in callbacks:
+            callback.on_test_begin({})
         sums = self.session.run_loop(graph.fetches(), feed)
         epoch = fitting.EpochSums()
         for step in range(len(weights)):
             epoch.add(sums, weights[step], step)
-        return epoch.logs()
+            for callback in callbacks:
+                callback.on_test_batch_begin(step, {})
+                callback.on_test_batch_end(step, epoch.logs())
+        logs = epoch.logs()
+        for callback in callbacks:
+            callback.on_test_end(logs)
+        return logs
 
     def evaluate(self, x: Any, y: Any, batch_size: int = 32, verbose: int = 0,
-                 return_dict: bool = False) -> Any:
+                 callbacks: Optional[Sequence[Callback]] = None, return_dict: bool = False) -> Any:
         """The loss (and metrics) over every sample, in inference mode.
 
         Returns the loss alone without metrics, else [loss, *metrics] (Keras), or a
         dict with ``return_dict=True``. ``verbose=1`` prints them on one line.
+        ``callbacks`` get the ``on_test_*`` hooks (the batch hooks after all batches ran:
+        evaluation is one compiled program).
         """
         xs, y = self._checked_data(x, y, "evaluate")
         graph = self._training_graph("evaluate")
         self._initialize(self.weights)
-        logs = self._evaluate_logs(graph, xs, y, batch_size)
+        callbacks = list(callbacks or ())
+        for callback in callbacks:
+            callback.set_model(self)
+        logs = self._evaluate_logs(graph, xs, y, batch_size, callbacks)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
 
-    def predict(self, x: Any, batch_size: int = 32) -> np.ndarray:
-        """The model's outputs for every sample of ``x``, in inference mode."""
+    def predict(self, x: Any, batch_size: int = 32,
+                callbacks: Optional[Sequence[Callback]] = None) -> np.ndarray:
+        """The model's outputs for every sample of ``x``, in inference mode.
+
+        ``callbacks`` get the ``on_predict_*`` hooks (the batch hooks after all batches
+        ran, each with its batch's ``outputs``, padding removed).
+        """
         xs = self._input_arrays(x, "predict")
         self._initialize(self.weights)
-        batch_size = min(batch_size, len(xs[0]))
-        batches, _ = data.padded_batches(xs, np.arange(len(xs[0])), batch_size)
+        count = len(xs[0])
+        batch_size = min(batch_size, count)
+        batches, _ = data.padded_batches(xs, np.arange(count), batch_size)
+        callbacks = list(callbacks or ())
+        for callback in callbacks:
+            callback.set_model(self)
+            callback.on_predict_begin({})
         outputs = self.session.run_loop(self.output, dict(zip(self.inputs, batches)))
-        return outputs.reshape(-1, *outputs.shape[2:])[:len(xs[0])]
+        for step, batch in enumerate(outputs):
+            for callback in callbacks:
+                callback.on_predict_batch_begin(step, {})
+                callback.on_predict_batch_end(
+                    step, {"outputs": batch[:min(batch_size, count - step * batch_size)]})
+        for callback in callbacks:
+            callback.on_predict_end({})
+        return outputs.reshape(-1, *outputs.shape[2:])[:count]
 
     def save(self, path: str) -> None:
         """Writes the model to the directory ``path`` (see ``gn.models.load_model``).

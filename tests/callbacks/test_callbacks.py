@@ -139,3 +139,36 @@ def test_early_stopping_restores_the_best_weights_of_a_functional_model():
     val_losses = history.history["val_loss"]
     assert len(val_losses) < 100 and stop.best_epoch == int(np.argmin(val_losses))
     assert model.evaluate(x_val, y_val) == pytest.approx(min(val_losses), rel=1e-5)
+
+
+def test_evaluate_and_predict_call_keras_test_and_predict_hooks():
+    model = gn.models.Sequential([layers.Dense(2, activation="softmax", input_shape=(3,))])
+    model.compile("sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32)
+    seen = []
+
+    class Recorder(gn.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            seen.append(("test", batch, round(logs["loss"], 6)))
+
+        def on_test_end(self, logs=None):
+            seen.append(("test end", round(logs["loss"], 6)))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(("predict", batch, logs["outputs"].shape))
+
+        def on_predict_end(self, logs=None):
+            seen.append("predict end")
+
+    loss = model.evaluate(x, y, batch_size=4, callbacks=[Recorder()])[0]
+    assert [s[:2] for s in seen[:3]] == [("test", 0), ("test", 1), ("test", 2)]
+    assert seen[2][2] == seen[3][1] == round(loss, 6)
+    seen.clear()
+    model.predict(x, batch_size=4, callbacks=[Recorder()])
+    assert seen == [("predict", 0, (4, 2)), ("predict", 1, (4, 2)), ("predict", 2, (2, 2)),
+                    "predict end"]
+    seen.clear()
+    history = model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), verbose=0,
+                        callbacks=[Recorder()])
+    assert seen[-1] == ("test end", round(history.history["val_loss"][0], 6))
