@@ -137,3 +137,25 @@ def test_a_nan_in_a_chunk_names_its_epoch_and_batch_and_restores_the_optimizer_s
     graph = net._training_graph("test")
     for a, b in zip(snapshot, net.session.run(net.weights + graph.optimizer_variables)):
         np.testing.assert_array_equal(a, b)
+
+
+class NotebookStream(io.StringIO):
+    """Stands for ipykernel's output stream: no terminal, yet a notebook redraws bars."""
+
+
+NotebookStream.__module__ = "ipykernel.iostream"
+
+
+def test_a_notebook_gets_tqdm_widgets_or_else_plain_lines():
+    try:
+        import ipywidgets  # noqa: F401  (tqdm's notebook bar needs it)
+        from tqdm.notebook import tqdm as expected
+    except ImportError:
+        expected = None
+    assert progress.bar_class(NotebookStream(), verbose=1) is expected
+    assert progress.bar_class(NotebookStream(), verbose=2) is None
+    if expected is None:
+        x, y = data()
+        out = NotebookStream()
+        model().fit(x, y, batch_size=16, epochs=2, verbose=1, file=out)
+        assert "\r" not in out.getvalue() and len(out.getvalue().splitlines()) == 2
