@@ -26,6 +26,7 @@ from graphnn.compiler.passes import PassRecord, run_pipeline
 from graphnn.compiler.plan import make_plan
 from graphnn.compiler.report import CompileReport
 from graphnn.compiler.subgraph import copy_for_run
+from graphnn.compiler.xla_options import MODES as XLA_MODES
 from graphnn.errors import InvalidArgumentError
 from graphnn.feeds import as_feed_tensor, check_fed_once, convert_feed, convert_feed_sequence
 from graphnn.framework import session_stack
@@ -110,6 +111,10 @@ class Session:
     no variable; fed values are checked before the run, computed ones inside it (that run
     then waits for its result). ``check_indices=False`` skips the checks.
 
+    ``xla_options="auto"`` (the default) compiles each program with the XLA code paths
+    measured fastest on this machine for its kind (``graphnn.compiler.xla_options``;
+    ``compile_report`` says which and why); ``"default"`` keeps XLA's own choices.
+
     Example:
         >>> x = gn.placeholder(gn.float32, [None])
         >>> y = 2.0 * x + 1.0
@@ -119,8 +124,12 @@ class Session:
     """
 
     def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
-                 optimize: bool = True, check_indices: bool = True):
+                 optimize: bool = True, check_indices: bool = True, xla_options: str = "auto"):
+        if xla_options not in XLA_MODES:
+            raise InvalidArgumentError(f"Session(xla_options={xla_options!r}): expected one of "
+                                       f"{', '.join(map(repr, XLA_MODES))}")
         self.graph = graph if graph is not None else get_default_graph()
+        self.xla_options = xla_options
         self.device = device
         self.optimize = optimize
         self.check_indices = check_indices
@@ -322,7 +331,8 @@ class Session:
             graph_seed, seed = op_seed(run.origin[op], self.graph.seed)
             seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
         executable = Executable(optimized, seeds, self._device, state_keys=run.origin,
-                                steps=steps, check_indices=self.check_indices)
+                                steps=steps, check_indices=self.check_indices,
+                                xla_options=self.xla_options)
         self._reports[executable] = (records, run.graph)
         self._note_signature(plan_key, feed_tensors, shapes)
         return executable
@@ -362,7 +372,7 @@ class Session:
                     for shapes in self._signatures.get(plan_key, [])]
         return CompileReport(passes=list(records), xla_compile_seconds=executable.xla_compile_seconds,
                              trace_seconds=executable.trace_seconds, optimized_graph=graph,
-                             compiled_shapes=compiled)
+                             compiled_shapes=compiled, xla_choice=executable.xla_choice)
 
     def _counter_values(self, executable: Executable) -> np.ndarray:
         if not executable.random_keys:

@@ -9,7 +9,9 @@ the variables' old values when a check fails, and its run waits for that status.
 
 An ``Executable`` is compiled explicitly (lowered, then compiled by XLA, each timed
 here) before its first run, so its memory needs are checked before anything runs;
-runs then dispatch through ``jax.jit``, whose cache holds that same program.
+runs then dispatch through ``jax.jit``, whose cache holds that same program. A program
+for which ``compiler.xla_options`` chooses XLA options of its own is compiled with them
+and runs through that compiled object instead (also a direct dispatch).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import numpy as np
 from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
+from graphnn.compiler.xla_options import XlaChoice, choose
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
@@ -210,22 +213,26 @@ class Executable:
     times in a ``lax.scan`` (``Session.run_loop``): feeds carry a leading step axis and
     every fetched value comes back stacked. ``check_indices`` places the ops' value checks
     (``compiler.checks``); a failing one raises ``InvalidArgumentError`` from the run and
-    leaves every variable as it was.
+    leaves every variable as it was. ``xla_options`` is ``"auto"`` (XLA options chosen
+    per program by ``compiler.xla_options``) or ``"default"`` (XLA's own).
 
     Attributes:
         ready: compiled, and its memory needs checked (``prepare``): runs may dispatch.
         stateless: reads and writes no variable and draws no random numbers, so its
             runs need no session lock.
+        xla_choice: the XLA options the program was compiled with, and why (once compiled).
     """
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
-                 check_indices: bool = True):
+                 check_indices: bool = True, xla_options: str = "auto"):
         self.plan = plan
         self.steps = steps
         self.trace_count = 0
         self.trace_seconds: Optional[float] = None
         self.xla_compile_seconds: Optional[float] = None
+        self.xla_choice: Optional[XlaChoice] = None
+        self._xla_mode = xla_options
         self._device = device
         self._call: Optional[Callable] = None
         self._compiled: Any = None
@@ -333,8 +340,8 @@ class Executable:
         """
         args = self._arguments(feed_values, store, counters)
         if self._compiled is None:
-            self._lower_and_compile(args)
-            self._call = self._jitted
+            compiled = self._lower_and_compile(args)
+            self._call = compiled if self.xla_choice.options else self._jitted
         transferred = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
         check_fits(self._compiled, self.plan, self._device, transferred)
         self.ready = True
@@ -342,10 +349,18 @@ class Executable:
     def _lower_and_compile(self, args: list) -> Any:
         with self._context():
             start = time.perf_counter()
-            lowered = self._jitted.lower(*args)
+            traced = self._jitted.trace(*args)
             self.trace_seconds = time.perf_counter() - start
+            platform = self._device.platform if self._device is not None else \
+                jax.default_backend()
+            self.xla_choice = choose(self._xla_mode, platform, traced.jaxpr)
             start = time.perf_counter()
-            self._compiled = lowered.compile()
+            lowered = traced.lower()
+            self.trace_seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            options = self.xla_choice.options
+            self._compiled = lowered.compile(compiler_options=options) if options \
+                else lowered.compile()
             self.xla_compile_seconds = time.perf_counter() - start
         return self._compiled
 

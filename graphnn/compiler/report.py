@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from graphnn.compiler.xla_options import XlaChoice
 from graphnn.framework.graph import Graph
 
 
@@ -19,6 +20,11 @@ class CompileReport:
         optimized_graph: the optimized copy, an ordinary gn.Graph (gn.viz draws it).
         compiled_shapes: every feed signature compiled so far for these fetches,
             as a list of {placeholder name: shape}.
+        xla_choice: the XLA options the program got and why (``compiler.xla_options``).
+        xla_options: those options as given to XLA (empty: XLA's defaults).
+        calibration_seconds: time spent measuring this machine to make that choice
+            (once per machine and jaxlib; 0.0 when the verdict was cached). It is not
+            part of ``xla_compile_seconds``.
     """
 
     passes: list
@@ -26,6 +32,15 @@ class CompileReport:
     trace_seconds: Optional[float]
     optimized_graph: Graph
     compiled_shapes: list
+    xla_choice: Optional[XlaChoice] = None
+
+    @property
+    def xla_options(self) -> dict:
+        return dict(self.xla_choice.options) if self.xla_choice is not None else {}
+
+    @property
+    def calibration_seconds(self) -> float:
+        return self.xla_choice.calibration_seconds if self.xla_choice is not None else 0.0
 
     def __str__(self) -> str:
         lines = [f"{'pass':30s} {'nodes':>13s} {'ms':>8s}  rewrites",
@@ -40,6 +55,14 @@ class CompileReport:
             lines.append(f"{'lower to JAX (trace)':30s} {'':>13s} {self.trace_seconds * 1e3:8.2f}")
         if self.xla_compile_seconds is not None:
             lines.append(f"{'XLA compile':30s} {'':>13s} {self.xla_compile_seconds * 1e3:8.2f}")
+        if self.xla_choice is not None:
+            if self.xla_choice.calibration_seconds:
+                lines.append(f"{'XLA options calibration':30s} {'':>13s} "
+                             f"{self.xla_choice.calibration_seconds * 1e3:8.2f}  (once per "
+                             f"machine and jaxlib)")
+            given = ", ".join(f"{k}={v}" for k, v in self.xla_choice.options.items())
+            lines.append(f"XLA options: {self.xla_choice.name}"
+                         f"{f' ({given})' if given else ''}: {self.xla_choice.reason}")
         for shapes in self.compiled_shapes:
             described = ", ".join(f"{name}: {tuple(shape)}" for name, shape in shapes.items())
             lines.append(f"compiled for feeds {{{described}}}")

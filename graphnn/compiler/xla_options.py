@@ -1,0 +1,316 @@
+"""XLA compiler options per program: the compiler's measured choice of XLA's CPU code paths.
+
+XLA's CPU backend has other code paths for dots and convolutions than its own emitters
+(oneDNN, and YNNPACK library fusions), off by default. Which one is fastest depends on the
+machine and on the program, so ``Session(xla_options="auto")`` (the default) measures:
+
+1. A program's *kind* comes from the primitives of its traced JAX program:
+   ``"convolution"`` when it convolves, ``"dot"`` when it multiplies matrices, and
+   nothing to choose otherwise (XLA's own code is used).
+2. Once per machine and jaxlib, for each kind a program needs, a small representative
+   workload (a 5x5 convolution layer's forward and gradients; an MLP's gradients) is
+   compiled with each candidate option set that this jaxlib accepts, its results checked
+   against XLA's default, and timed in interleaved rounds beside the default. A candidate
+   is chosen only when it wins by a clear margin (``MARGIN``) in most rounds; otherwise,
+   and on any doubt or failure, the program keeps XLA's default. This takes a few
+   seconds, reported apart from compile time (``compile_report``).
+3. The verdict is cached in a small JSON file in the user cache directory
+   (``$GRAPHNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphnn``, else ``~/.cache/graphnn``),
+   named by the jaxlib version and holding a fingerprint of the machine, so another
+   jaxlib or another machine calibrates afresh.
+
+The options are set per executable (``Lowered.compile(compiler_options=...)``): the
+process's ``XLA_FLAGS`` and any other JAX code are never affected. Only CPU programs are
+calibrated; on other platforms every program keeps XLA's defaults.
+
+Lowering alternatives were measured too: convolution as image patches times one GEMM
+(``lax.conv_general_dilated_patches``) ran a training step's convolution 20x slower than
+XLA's convolution on CPU (the patch gradient is a large scatter), so no program gets it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import tempfile
+import threading
+import time
+from typing import Any, Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import jaxlib
+import numpy as np
+
+MODES = ("auto", "default")
+# Option sets the calibration may choose, by name; each is tried only where jaxlib accepts it.
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "onednn": {"xla_cpu_use_onednn": True},
+    "ynn-dot": {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT"},
+}
+# A candidate must run the workload MARGIN times as fast as the default (median of the
+# per-round ratios, and best time against best time) and win at least WIN_SHARE of the
+# rounds: noise only adds time, so a noisy machine keeps the default rather than guess.
+MARGIN = 1.2
+ROUNDS = 7
+WIN_SHARE = 0.7
+# Timing rounds stop early past this many seconds (a loaded machine), after at least 3.
+ROUND_BUDGET = 4.0
+# Results of a candidate must match the default's within this (float32 workloads).
+RTOL = 1e-4
+CONVOLUTION, DOT = "convolution", "dot"
+_CONVOLUTION_PRIMITIVES = frozenset({"conv_general_dilated"})
+_DOT_PRIMITIVES = frozenset({"dot_general"})
+CACHE_FORMAT = 1  # version of the cache file's layout
+
+
+@dataclasses.dataclass(frozen=True)
+class XlaChoice:
+    """The XLA options one program is compiled with, and why.
+
+    Attributes:
+        name: ``"default"`` (XLA's own choices) or a key of ``CANDIDATES``.
+        options: the compiler options given to XLA (empty for the default).
+        reason: why, in words (measured speed-up, margin, cache file).
+        calibration_seconds: time this process spent calibrating to make this choice
+            (0.0 when the verdict was cached or no calibration was needed).
+    """
+
+    name: str
+    options: dict
+    reason: str
+    calibration_seconds: float = 0.0
+
+
+def program_kind(jaxpr: Any) -> Optional[str]:
+    """``"convolution"``, ``"dot"`` or None, from the primitives of a (closed) jaxpr,
+    looking inside loops and other nested programs."""
+    names = _primitive_names(getattr(jaxpr, "jaxpr", jaxpr), set())
+    if names & _CONVOLUTION_PRIMITIVES:
+        return CONVOLUTION
+    if names & _DOT_PRIMITIVES:
+        return DOT
+    return None
+
+
+def _primitive_names(jaxpr: Any, seen: set) -> set:
+    for eqn in jaxpr.eqns:
+        seen.add(eqn.primitive.name)
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    _primitive_names(inner, seen)
+    return seen
+
+
+def choose(mode: str, platform_name: str, jaxpr: Any) -> XlaChoice:
+    """The options for a program traced as ``jaxpr``, to run on ``platform_name``."""
+    if mode == "default":
+        return XlaChoice("default", {}, "xla_options='default': XLA's own choices")
+    if platform_name != "cpu":
+        return XlaChoice("default", {}, f"{platform_name} program: XLA's own choices (only "
+                                        f"CPU code paths are calibrated)")
+    kind = program_kind(jaxpr)
+    if kind is None:
+        return XlaChoice("default", {}, "no dots or convolutions: XLA's own choices")
+    return _CALIBRATION.verdict(kind)
+
+
+def cache_directory() -> str:
+    """Where the calibration file lives: ``$GRAPHNN_CACHE_DIR``, else the XDG user cache."""
+    if os.environ.get("GRAPHNN_CACHE_DIR"):
+        return os.environ["GRAPHNN_CACHE_DIR"]
+    # The XDG base-directory rule: a relative $XDG_CACHE_HOME is invalid and ignored.
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "graphnn")
+
+
+def calibration_path() -> str:
+    """The calibration file for this jaxlib (its version is in the name)."""
+    return os.path.join(cache_directory(), f"xla_options-jaxlib-{jaxlib.__version__}.json")
+
+
+def machine_fingerprint() -> str:
+    """What makes a measurement valid elsewhere: processor model, architecture, core count."""
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model} | {platform.machine()} | {os.cpu_count()} cpus"
+
+
+# ----- calibration workloads: small, representative, float32 ------------------------------
+def _convolution_workload() -> tuple[Callable, tuple]:
+    """A 5x5 convolution layer (32 -> 64 channels, 14x14, batch 64) forward and both
+    gradients: large enough that the weight gradient's cost shows, as in real training."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 14, 14, 32)).astype(np.float32)
+    w = (rng.normal(size=(5, 5, 32, 64)) * 0.05).astype(np.float32)
+
+    def layer(x, w):
+        return jax.nn.relu(jax.lax.conv_general_dilated(
+            x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))
+
+    def step(x, w):
+        y, pullback = jax.vjp(layer, x, w)
+        return (y, *pullback(y))
+    return step, (x, w)
+
+
+def _dot_workload() -> tuple[Callable, tuple]:
+    """An MLP 784-256-256-10 (batch 128): loss and gradients of every weight."""
+    rng = np.random.default_rng(0)
+    sizes = (784, 256, 256, 10)
+    weights = tuple((rng.normal(size=(a, b)) / np.sqrt(a)).astype(np.float32)
+                    for a, b in zip(sizes[:-1], sizes[1:]))
+    x = rng.normal(size=(128, sizes[0])).astype(np.float32)
+
+    def loss(weights, x):
+        h = x
+        for w in weights[:-1]:
+            h = jax.nn.relu(h @ w)
+        return jnp.mean(jax.nn.log_softmax(h @ weights[-1]))
+
+    return jax.value_and_grad(loss), (weights, x)
+
+
+_WORKLOADS = {CONVOLUTION: (_convolution_workload, 1), DOT: (_dot_workload, 10)}
+
+
+class _Calibration:
+    """Per-kind verdicts: from this process's memory, else the cache file, else measured."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._verdicts: dict[tuple, dict] = {}
+
+    def verdict(self, kind: str) -> XlaChoice:
+        path = calibration_path()
+        with self._lock:
+            spent = 0.0
+            entry = self._verdicts.get((path, kind))
+            if entry is None:
+                entry = _read_cache(path).get(kind)
+            if entry is None:
+                start = time.perf_counter()
+                entry = _measure(kind)
+                spent = time.perf_counter() - start
+                entry["seconds"] = round(spent, 3)
+                entry["cached"] = _write_cache(path, kind, entry)
+            self._verdicts[(path, kind)] = entry
+        where = f"cached in {path}" if entry["cached"] is True else f"not cached: {entry['cached']}"
+        return XlaChoice(entry["name"], dict(CANDIDATES.get(entry["name"], {})),
+                         f"{kind} program: {entry['why']} (calibrated once in "
+                         f"{entry['seconds']:.1f} s, {where})", spent)
+
+
+_CALIBRATION = _Calibration()
+
+
+def _measure(kind: str) -> dict:
+    """Times each accepted candidate against the default on ``kind``'s workload."""
+    make, repeat = _WORKLOADS[kind]
+    function, args = make()
+    try:
+        with jax.default_device(jax.devices("cpu")[0]):
+            return _race(jax.jit(function).lower(*args), args, repeat)
+    except Exception as error:  # noqa: BLE001 - calibration must never break a compile
+        return {"name": "default", "why": f"calibration failed ({type(error).__name__}: "
+                                          f"{error}), so XLA's own choices"}
+
+
+def _race(lowered: Any, args: tuple, repeat: int) -> dict:
+    programs = {"default": lowered.compile()}
+    expected = jax.tree_util.tree_leaves(programs["default"](*args))
+    notes = []
+    for name, options in CANDIDATES.items():
+        try:
+            program = lowered.compile(compiler_options=options)
+        except Exception as error:  # noqa: BLE001 - an option this jaxlib does not know
+            notes.append(f"{name} not accepted by jaxlib {jaxlib.__version__}: "
+                         f"{str(error).splitlines()[0]}")
+            continue
+        got = jax.tree_util.tree_leaves(program(*args))
+        if all(np.allclose(g, e, rtol=RTOL, atol=RTOL * float(np.max(np.abs(e))))
+               for g, e in zip(got, expected)):
+            programs[name] = program
+        else:
+            notes.append(f"{name} gave different results")
+    ratios = {name: [] for name in programs if name != "default"}
+    times = {name: [] for name in programs}
+    start = time.perf_counter()
+    rounds = 0
+    while ratios and rounds < ROUNDS and (rounds < 3 or time.perf_counter() - start < ROUND_BUDGET):
+        names = list(programs)
+        names = names[rounds % len(names):] + names[:rounds % len(names)]  # no favoured slot
+        for name in names:
+            times[name].append(_time(programs[name], args, repeat))
+        for name in ratios:
+            ratios[name].append(times["default"][-1] / times[name][-1])
+        rounds += 1
+    speedups = {name: statistics.median(r) for name, r in ratios.items()}
+    measured = ", ".join(f"{name} {s:.2f}x" for name, s in speedups.items())
+    best_times = {name: min(t) for name, t in times.items()}
+    winners = [name for name, r in ratios.items()
+               if speedups[name] >= MARGIN and sum(x > 1.0 for x in r) >= WIN_SHARE * rounds
+               and best_times["default"] >= MARGIN * best_times[name]]
+    if winners:
+        best = max(winners, key=speedups.get)
+        why = (f"{best} ran the calibration workload {speedups[best]:.2f}x as fast as XLA's "
+               f"default (median of {rounds} rounds; {measured})")
+    else:
+        best = "default"
+        why = (f"no candidate beat XLA's default by the {MARGIN:.2f}x margin "
+               f"({measured or 'nothing to try'}), so XLA's own choices")
+    if notes:
+        why += "; " + "; ".join(notes)
+    return {"name": best, "why": why, "speedups": speedups}
+
+
+def _time(program: Any, args: tuple, repeat: int) -> float:
+    start = time.perf_counter()
+    for _ in range(repeat):
+        result = program(*args)
+    jax.block_until_ready(result)
+    return time.perf_counter() - start
+
+
+def _read_cache(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as file:
+            content = json.load(file)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(content, dict) or content.get("format") != CACHE_FORMAT \
+            or content.get("machine") != machine_fingerprint():
+        return {}
+    kinds = content.get("kinds")
+    return {kind: entry for kind, entry in kinds.items()
+            if isinstance(entry, dict) and entry.get("name") in ("default", *CANDIDATES)} \
+        if isinstance(kinds, dict) else {}
+
+
+def _write_cache(path: str, kind: str, entry: dict):
+    """Adds ``kind``'s verdict to the file; True, or why it could not be written."""
+    kinds = _read_cache(path)
+    kinds[kind] = {**entry, "cached": True}
+    content = {"format": CACHE_FORMAT, "jaxlib": jaxlib.__version__,
+               "machine": machine_fingerprint(), "kinds": kinds}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Written whole, then renamed: another process never reads half a file.
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(content, file, indent=1, sort_keys=True)
+        os.replace(temporary, path)
+    except OSError as error:
+        return f"{type(error).__name__}: {error}"
+    return True
