@@ -46,6 +46,7 @@ bench: $(VENV)/.installed
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,bench]"
 	$(BIN)/python benchmarks/run_overhead.py
 	$(BIN)/python benchmarks/compare_jax.py
+	$(BIN)/python benchmarks/conv_net.py
 	$(BIN)/python benchmarks/gradient_chain.py --timeout 300
 	$(BIN)/python benchmarks/peak_memory.py
 
