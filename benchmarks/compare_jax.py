@@ -9,9 +9,12 @@ analysis over ``--peak`` (156 GFLOP/s, the float32 FMA peak of the project's 2-c
 machine), at each side's median time.
 
 Usage: python benchmarks/compare_jax.py [--rounds 5] [--steps 200] [--peak 156]
+       [--fresh-calibration]
 """
 import argparse
+import os
 import statistics
+import tempfile
 import time
 
 import jax
@@ -138,7 +141,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--peak", type=float, default=156.0, help="peak GFLOP/s")
+    parser.add_argument("--fresh-calibration", action="store_true",
+                        help="measure graphnn's XLA options afresh (in a temporary cache "
+                             "directory) instead of using the verdict cached on this machine")
     args = parser.parse_args()
+    if args.fresh_calibration:
+        os.environ["GRAPHNN_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphnn-calibration-")
     rows = []
 
     # ----- MLP 784-256-256-10, batch 128, Adam(1e-3) ----------------------------------

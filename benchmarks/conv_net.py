@@ -9,10 +9,12 @@ Rounds are interleaved; the ratio is the median of per-round ratios, and each si
 time the best round. % of peak: FLOPs of the step from XLA's cost analysis over
 ``--peak`` (156 GFLOP/s: the float32 FMA peak of this project's 2-core AVX2 machine).
 
-Usage: python benchmarks/conv_net.py [--rounds 5] [--steps 5] [--peak 156]
+Usage: python benchmarks/conv_net.py [--rounds 5] [--steps 5] [--peak 156] [--fresh-calibration]
 """
 import argparse
+import os
 import statistics
+import tempfile
 import time
 
 import jax
@@ -111,7 +113,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=5, help="training steps per round")
     parser.add_argument("--peak", type=float, default=156.0, help="peak GFLOP/s")
+    parser.add_argument("--fresh-calibration", action="store_true",
+                        help="measure graphnn's XLA options afresh (in a temporary cache "
+                             "directory) instead of using the verdict cached on this machine")
     args = parser.parse_args()
+    if args.fresh_calibration:
+        os.environ["GRAPHNN_CACHE_DIR"] = tempfile.mkdtemp(prefix="graphnn-calibration-")
     rng = np.random.default_rng(1)
     xs = rng.normal(size=(args.steps, BATCH, 28, 28, 1)).astype(np.float32)
     ys = rng.integers(0, 10, size=(args.steps, BATCH)).astype(np.int32)
