@@ -23,7 +23,6 @@ import abc
 import dataclasses
 import math
 import re
-import weakref
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -48,13 +47,9 @@ class LayerCall:
     output: Tensor
 
 
-# The layer call that made each tensor; weak, so graphs and tensors are freed as usual.
-_PRODUCERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def producer_of(tensor: Tensor) -> Optional[LayerCall]:
     """The layer call whose output ``tensor`` is, or None (a placeholder, a raw op's output)."""
-    return _PRODUCERS.get(tensor)
+    return getattr(tensor, "_layer_call", None)
 
 
 def snake_case(class_name: str) -> str:
@@ -144,7 +139,9 @@ class Layer(abc.ABC):
             with graph.name_scope(self._scope):
                 outputs = self._output(value, tensors, training)
         self.output_shape = outputs.shape
-        _PRODUCERS[outputs] = LayerCall(self, tuple(tensors), structured, outputs)
+        # Kept on the tensor itself (as Keras's _keras_history), so it lives and dies with
+        # the graph; a side table keyed by tensor would keep every graph alive.
+        outputs._layer_call = LayerCall(self, tuple(tensors), structured, outputs)
         return outputs
 
     def _output(self, value: Any, tensors: list[Tensor], training: Union[bool, Tensor]) -> Tensor:

@@ -1,4 +1,7 @@
 """The functional gn.models.Model(inputs, outputs): structure, training, calling, errors."""
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -180,3 +183,16 @@ def test_iris_functional_reaches_95_percent_test_accuracy():
                   metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=60, batch_size=16, verbose=0)
     assert model.evaluate(x_test, y_test)[1] >= 0.95
+
+
+def test_recording_layer_calls_keeps_no_graph_alive():
+    def build():
+        graph = gn.Graph()
+        with graph.as_default():
+            x = layers.Input((3,))
+            gn.models.Model(x, layers.Dense(2)(layers.Dropout(0.5)(x)))
+        return weakref.ref(graph)
+
+    dropped = build()
+    gc.collect()
+    assert dropped() is None
