@@ -13,7 +13,7 @@ from graphnn import callbacks, layers, models
 from graphnn.compiler.autodiff import gradients, hessians
 from graphnn.compiler.gradient_paths import explain_gradient
 from graphnn.framework.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8,
-                                      int16, int32, int64, uint8)
+                                      int16, int32, int64, string, uint8)
 from graphnn.framework.dtypes import bool_ as bool  # noqa: A001 (TF's name gn.bool)
 from graphnn.framework.graph import (Graph, GraphKeys, Operation, control_dependencies,
                                      convert_to_tensor, get_default_graph, name_scope,

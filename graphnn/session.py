@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional, Sequence
 import jax
 import numpy as np
 
+from graphnn.compiler.host import HostPlan, is_host_value
 from graphnn.compiler.lowering import Executable, op_seed, random_base_seed
 from graphnn.compiler.passes import PassRecord, run_pipeline
 from graphnn.compiler.plan import make_plan
@@ -68,11 +69,14 @@ class _FetchStructure:
 
     def __init__(self, graph: Graph, fetches: Any):
         self.leaves: list = []
+        self.host_values = False  # a string tensor is fetched (see compiler/host.py)
         self._template = self._flatten(graph, fetches)
 
     def _flatten(self, graph: Graph, fetches: Any) -> Any:
         if isinstance(fetches, (Tensor, Operation, str)):
-            self.leaves.append(graph.as_graph_element(fetches))
+            leaf = graph.as_graph_element(fetches)
+            self.host_values = self.host_values or is_host_value(leaf)
+            self.leaves.append(leaf)
             return len(self.leaves) - 1
         if isinstance(fetches, collections.abc.Mapping):
             return (type(fetches), [(k, self._flatten(graph, v)) for k, v in fetches.items()])
@@ -99,6 +103,13 @@ class _FetchStructure:
         if hasattr(kind, "_fields"):  # namedtuple
             return kind(*rebuilt)
         return kind(rebuilt)
+
+
+def _refuse_host_values(structure: _FetchStructure, method: str) -> None:
+    if structure.host_values:
+        names = [leaf.name for leaf in structure.leaves if is_host_value(leaf)]
+        raise TypeError(f"Session.{method} fetches numbers only, but {', '.join(names)} "
+                        f"is a string tensor (computed on the host); fetch it with run")
 
 
 class Session:
@@ -175,7 +186,8 @@ class Session:
     def run(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
         """Computes ``fetches`` (a Tensor, Operation, name or nested list/tuple/dict of them).
 
-        Returns numpy arrays in the structure of ``fetches``; fetched Operations give None.
+        Returns numpy arrays in the structure of ``fetches``; fetched Operations give None;
+        string tensors (constants, summaries) are computed on the host, a scalar as bytes.
 
         Raises:
             InvalidArgumentError: a feed is missing, mis-shaped, or would change value
@@ -186,6 +198,9 @@ class Session:
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
+        if structure.host_values:
+            return structure.rebuild(HostPlan(structure.leaves).evaluate(
+                lambda leaves: self.run(leaves, feed_dict)))
         feed_tensors, feed_values = self._convert_feeds(feed_dict)
         executable = self._executable(structure.leaves, feed_tensors, feed_values)
         return structure.rebuild(self._execute(executable, feed_values))
@@ -204,6 +219,7 @@ class Session:
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
+        _refuse_host_values(structure, "run_loop")
         feed_tensors, feed_values = self._convert_loop_feeds(feed_dict)
         lengths = {len(v) for v in feed_values}
         if len(lengths) > 1:
@@ -233,6 +249,7 @@ class Session:
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
+        _refuse_host_values(structure, "make_callable")
         tensors = [as_feed_tensor(self.graph, t) for t in feed_list]
         if len(set(tensors)) != len(tensors):
             raise ValueError("make_callable: feed_list names a tensor twice")

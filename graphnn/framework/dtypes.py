@@ -29,6 +29,12 @@ class DType:
         return self.name == "bool"
 
     @property
+    def is_string(self) -> bool:
+        """Byte strings: host values (TF 1 string constants, serialized summaries), which
+        a Session computes in Python and XLA never sees."""
+        return self.name == "string"
+
+    @property
     def is_64bit(self) -> bool:
         return self.as_numpy_dtype.itemsize == 8
 
@@ -67,13 +73,15 @@ int32 = DType("int32", np.int32)
 int64 = DType("int64", np.int64)
 uint8 = DType("uint8", np.uint8)
 bool_ = DType("bool", np.bool_)
+# Elements are Python ``bytes`` in a numpy object array; fetched scalars are ``bytes``.
+string = DType("string", object)
 
 ALL_DTYPES = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool_)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 # TF 1 spellings: "float" is float32, "double" float64, "half" float16.
-_BY_NAME.update({"float": float32, "double": float64, "half": float16})
-_BY_NUMPY = {d.as_numpy_dtype: d for d in ALL_DTYPES}
-_BY_PYTHON_TYPE = {float: float32, int: int32, bool: bool_}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "string": string})
+_BY_NUMPY = {d.as_numpy_dtype: d for d in (*ALL_DTYPES, string)}
+_BY_PYTHON_TYPE = {float: float32, int: int32, bool: bool_, str: string, bytes: string}
 
 
 def as_dtype(value: Any) -> DType:
@@ -97,5 +105,7 @@ def as_dtype(value: Any) -> DType:
         raise TypeError(f"Cannot interpret {value!r} as a graphnn dtype") from None
     if numpy_dtype in _BY_NUMPY:
         return _BY_NUMPY[numpy_dtype]
+    if numpy_dtype.kind in "SU":
+        return string
     raise TypeError(f"dtype {numpy_dtype} is not supported by graphnn; "
                     f"supported: {[d.name for d in ALL_DTYPES]}")

@@ -105,6 +105,9 @@ class OpDef:
         value_as_shape: ``value_as_shape(op) -> TensorShape or None``, for an op whose
             output is a 1-D shape vector: the shape it holds while building, None for
             the entries known only at run time (``gn.shape`` of a partly known tensor).
+        host: ``host(*values, **attrs) -> numpy array``, for an op with a ``string``
+            output (string constants, serialized summaries): computed in Python from its
+            inputs' fetched values after the device program ran, and never lowered.
     """
 
     type: str
@@ -124,6 +127,7 @@ class OpDef:
     from_shapes: Optional[Callable[..., tuple]] = None
     numpy_exact: Union[bool, Callable[..., bool]] = False
     value_as_shape: Optional[Callable[..., Any]] = None
+    host: Optional[Callable[..., Any]] = None
 
 
 OP_TABLE: dict[str, OpDef] = {}

@@ -1,7 +1,8 @@
 """Python and numpy values -> numpy arrays, with TensorFlow 1's dtype rules.
 
 Python floats are float32 and ints int32 (int64 when too large) unless a dtype
-is asked for; numpy arrays keep their dtype.
+is asked for; numpy arrays keep their dtype. Strings (``str`` as UTF-8, or ``bytes``)
+become ``string`` arrays: numpy object arrays of ``bytes``, as TF 1 holds them.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def to_numpy(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
     """
     if dtype is None:
         return _default_array(value)
+    if dtype.is_string:
+        return _string_array(value)
     target = dtype.as_numpy_dtype
     if is_numpy_value(value):
         source = np.asarray(value)
@@ -51,7 +54,22 @@ def to_numpy(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
     return converted
 
 
+def _string_array(value: Any) -> np.ndarray:
+    array = np.asarray(value, dtype=object)
+    flat = array.reshape(-1)
+    for i, item in enumerate(flat):
+        if isinstance(item, str):
+            flat[i] = item.encode("utf-8")
+        elif not isinstance(item, bytes):
+            raise DTypeError(f"Cannot convert {_short(value)} to a tensor of dtype string: "
+                             f"{item!r} is not a str or bytes")
+    return flat.reshape(array.shape)
+
+
 def _default_array(value: Any) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or (is_numpy_value(value)
+                                           and np.asarray(value).dtype.kind in "SU"):
+        return _string_array(value)
     if is_numpy_value(value):
         array = np.asarray(value)
         dtypes.as_dtype(array.dtype)  # raises for dtypes graphnn does not support
@@ -67,6 +85,8 @@ def _default_array(value: Any) -> np.ndarray:
         return array.astype(np.int32 if fits else np.int64)
     if array.dtype.kind == "b":
         return array
+    if array.dtype.kind in "SU":
+        return _string_array(value)
     raise DTypeError(f"Cannot convert {_short(value)} (numpy kind {array.dtype}) to a tensor")
 
 

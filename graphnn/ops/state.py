@@ -28,7 +28,8 @@ def _declared(inputs, dtype, shape, **attrs):
 register(OpDef(PLACEHOLDER_OP, infer=_declared, lower=None, source=True))
 register(OpDef(VARIABLE_OP, infer=_declared, lower=None, source=True, stateful=True))
 register(OpDef(CONST_OP, infer=lambda inputs, value, dtype: [(TensorShape(value.shape), dtype)],
-               lower=lambda value, dtype: value, source=True))
+               lower=lambda value, dtype: value, source=True,
+               host=lambda value, dtype: value))  # string constants
 
 
 def _placeholder_with_default_infer(inputs, shape):

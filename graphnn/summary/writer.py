@@ -1,4 +1,4 @@
-"""FileWriter: TensorBoard event files with a graph and scalar curves.
+"""FileWriter: TensorBoard event files with a graph, scalar curves and fetched summaries.
 
 The records are framed by TensorBoard's own ``RecordWriter`` and written
 synchronously (no background thread), each event flushed as it is added, so
@@ -12,6 +12,7 @@ import socket
 import time
 from typing import Any, Optional
 
+import numpy as np
 from graphnn.framework.graph import Graph
 from graphnn.framework.tensor import Tensor
 from graphnn.summary.graph_def import tensorboard_modules, to_graph_def
@@ -86,6 +87,28 @@ class FileWriter:
             value=[self._pb.summary_pb2.Summary.Value(tag=str(tag), simple_value=number)])
         self._write(self._pb.event_pb2.Event(wall_time=time.time(), step=int(step),
                                              summary=summary))
+
+    def add_summary(self, summary: Any, global_step: Optional[int] = None) -> None:
+        """Writes a fetched summary (TF 1): the bytes of ``sess.run(gn.summary.merge_all())``
+        or of any ``gn.summary.scalar``/``histogram``/``merge``, or a ``Summary`` proto.
+
+        Example:
+            >>> merged = gn.summary.merge_all()
+            >>> writer.add_summary(sess.run(merged, feed), step)
+        """
+        if isinstance(summary, Tensor):
+            raise TypeError(f"add_summary needs the fetched value of '{summary.name}', not the "
+                            f"symbolic Tensor; run it with sess.run first")
+        if isinstance(summary, (bytes, np.ndarray)):
+            summary = self._pb.summary_pb2.Summary.FromString(
+                summary.item() if isinstance(summary, np.ndarray) else summary)
+        elif not isinstance(summary, self._pb.summary_pb2.Summary):
+            raise TypeError(f"add_summary takes serialized summary bytes or a Summary proto, "
+                            f"got {type(summary).__name__}")
+        event = self._pb.event_pb2.Event(wall_time=time.time(), summary=summary)
+        if global_step is not None:
+            event.step = int(global_step)
+        self._write(event)
 
     def flush(self) -> None:
         """Makes everything added so far visible to readers of the file."""

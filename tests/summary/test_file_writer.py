@@ -138,3 +138,21 @@ def test_graphnn_imports_without_tensorboard():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "FileWriter"
+
+
+def test_add_summary_writes_fetched_merged_summaries(tmp_path):
+    x = gn.placeholder(gn.float32, [None], name="x")
+    gn.summary.scalar("mean", gn.reduce_mean(x))
+    gn.summary.histogram("W:0", x)
+    merged = gn.summary.merge_all()
+    with gn.Session() as sess, gn.summary.FileWriter(str(tmp_path)) as writer:
+        for step in range(3):
+            writer.add_summary(sess.run(merged, {x: [step, step + 2.0]}), step)
+        with pytest.raises(TypeError, match="fetched value"):
+            writer.add_summary(merged, 0)
+    accumulator = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"histograms": 0})
+    accumulator.Reload()
+    assert [e.value for e in accumulator.Scalars("mean_1")] == [1.0, 2.0, 3.0]
+    histograms = accumulator.Histograms("W_0")
+    assert [h.step for h in histograms] == [0, 1, 2]
+    assert histograms[2].histogram_value.max == 4.0
