@@ -26,7 +26,8 @@ MAX_CONST_ELEMENTS = 1024
 _MAX_ATTR_TEXT = 200
 _DATA_TYPES = {"float16": "DT_HALF", "bfloat16": "DT_BFLOAT16", "float32": "DT_FLOAT",
                "float64": "DT_DOUBLE", "int8": "DT_INT8", "int16": "DT_INT16",
-               "int32": "DT_INT32", "int64": "DT_INT64", "uint8": "DT_UINT8", "bool": "DT_BOOL"}
+               "int32": "DT_INT32", "int64": "DT_INT64", "uint8": "DT_UINT8", "bool": "DT_BOOL",
+               "string": "DT_STRING"}
 
 
 @functools.cache
