@@ -106,7 +106,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[st
     """A tensor holding ``value``; with ``shape``, a scalar is broadcast (TF 1).
 
     Python floats become float32 and ints int32 unless ``dtype`` says otherwise;
-    numpy arrays keep their dtype.
+    numpy arrays keep their dtype. Strings make a ``gn.string`` tensor, a host value
+    that a run fetches as ``bytes`` (TF 1), for summaries and messages, not arithmetic.
 
     Example:
         >>> gn.constant([[1.0, 2.0]], name="c")

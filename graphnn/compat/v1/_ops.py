@@ -10,6 +10,7 @@ from typing import Any, Optional, Sequence
 
 import graphnn as gn
 from graphnn.framework.tensor import Tensor
+from graphnn.ops.declare import pair
 
 __all__ = ["arg_max", "arg_min", "argmax", "argmin", "div", "expand_dims", "gather", "matmul",
            "multiply", "rank", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
@@ -90,9 +91,8 @@ def multiply(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
 
 def div(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     """TF 1's Python 2 division: floor division for integers, true division for floats."""
-    x = gn.convert_to_tensor(x) if not isinstance(y, Tensor) else x
-    dtype = (x if isinstance(x, Tensor) else gn.convert_to_tensor(y)).dtype
-    return (gn.floordiv if dtype.is_integer else gn.divide)(x, y, name=name)
+    x, y = pair(x, y, "div")
+    return (gn.floordiv if x.dtype.is_integer else gn.divide)(x, y, name=name)
 
 
 def scalar_mul(scalar: Any, x: Any, name: Optional[str] = None) -> Tensor:
