@@ -92,6 +92,9 @@ def _encode_buffer(array: np.ndarray, where: str) -> tuple[str, str]:
         dtype = as_dtype(array.dtype)
     except TypeError as error:
         raise TypeError(f"{where}: {error}") from None
+    if dtype.is_string:
+        raise TypeError(f"{where}: string arrays (host values) are not supported by graphnn "
+                        f"graph files")
     data = np.asarray(array, order="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
     if sys.byteorder == "big":
         data = data.byteswap()
