@@ -9,7 +9,7 @@ Example:
     array([12.], dtype=float32)
 """
 from graphnn import datasets, errors, io, nn, summary, train, viz
-from graphnn import callbacks, layers, models
+from graphnn import callbacks, layers, models, plot
 from graphnn.compiler.autodiff import gradients, hessians
 from graphnn.compiler.gradient_paths import explain_gradient
 from graphnn.framework.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8,
