@@ -38,7 +38,7 @@ def classifier() -> dict:
 def main() -> None:
     model = classifier()
     path = gn.viz.render(model["train_op"], os.path.join(HERE, "classifier_graph.svg"),
-                         collapse_scopes=["Adam"], legend=True,
+                         collapse=["Adam"], legend=True,
                          title="One hidden layer, its gradients and an Adam step")
     print("wrote", os.path.relpath(path))
 

@@ -1,7 +1,7 @@
 """Pictures of graphs: Graphviz DOT text, SVG/PNG/PDF files, inline notebook display.
 
 Example:
-    >>> dot_text = gn.viz.to_dot(loss, collapse_scopes=["gradients"])
+    >>> dot_text = gn.viz.to_dot(loss, collapse=["gradients"])
     >>> gn.viz.render(loss, "model.svg")            # needs the Graphviz `dot` program
     >>> gn.viz.show(train_op)                       # inline SVG in Jupyter
     >>> gn.viz.to_dot_side_by_side(loss, report.optimized_graph,

@@ -1,11 +1,13 @@
-"""Graphviz DOT text for a graph, or for the part of it that some fetches need.
+"""Graphviz DOT text for a graph, for the part of it that some fetches need, or for a model.
 
 Name scopes become nested clusters (or, collapsed, one node each); every kind
 of node has its own shape and colour (``NODE_STYLES``); an edge is labelled with
 the static dtype and shape of the tensor it carries; control dependencies are
-dashed. Node ids are the quoted op names, so the text stays readable and
-diffable; the drawing is the same for any ``gn.Graph``, including the optimized
-copy a compiler report holds.
+dashed. Node ids are the quoted op names (a collapsed scope's id is its name with a
+trailing ``/``), so the text stays readable and diffable; the drawing is the same for
+any ``gn.Graph``, including the optimized copy a compiler report holds. A model
+(``gn.models.Sequential`` or ``gn.models.Model``) is drawn as its forward pass with
+each layer's name scope collapsed into one box; ``expand=`` opens layers or scopes.
 """
 from __future__ import annotations
 
@@ -17,8 +19,11 @@ import networkx as nx
 
 from graphnn.framework.graph import Graph, Operation
 from graphnn.framework.tensor import Tensor
+from graphnn.layers.base import Layer
 
 GraphOrFetches = Union[Graph, Tensor, Operation, Sequence[Any]]
+"""A graph, fetches (nested lists/tuples/dicts of Tensors and Operations) or a model."""
+Scopes = Union[None, bool, str, Iterable[str]]
 
 NODE_STYLES: dict[str, dict[str, str]] = {
     "placeholder": {"shape": "invhouse", "style": "filled", "fillcolor": "#cfe2ff",
@@ -33,11 +38,14 @@ NODE_STYLES: dict[str, dict[str, str]] = {
     "scope": {"shape": "box3d", "style": "filled", "fillcolor": "#e6dcf5", "color": "#6c3fa0"},
     "gradient_scope": {"shape": "box3d", "style": "filled", "fillcolor": "#fbd3d0",
                        "color": "#c0392b"},
+    "layer": {"shape": "box", "style": "rounded,filled", "fillcolor": "#d9f2e3",
+              "color": "#2e7d4f", "penwidth": "1.4"},
 }
 """Graphviz attributes of each kind of node; ``node_kind`` says which kind an op is."""
 
 _CLUSTER_STYLE = 'style="rounded,filled"; color="#b0b0b0"; fillcolor="#f6f6f6"'
 _GRADIENT_CLUSTER_STYLE = 'style="rounded,filled"; color="#e0a09a"; fillcolor="#fff3f2"'
+_LAYER_CLUSTER_STYLE = 'style="rounded,filled"; color="#2e7d4f"; fillcolor="#f3fbf6"'
 _CONTROL_EDGE = 'style=dashed, color="#888888", arrowhead=odot'
 _GRADIENT_SCOPE = re.compile(r"(^|/)gradients(_\d+)?(/|$)")
 _KIND_OF_TYPE = {"Placeholder": "placeholder", "PlaceholderWithDefault": "placeholder",
@@ -57,19 +65,28 @@ def node_kind(op: Operation) -> str:
     return "op"
 
 
-def to_dot(graph_or_fetches: GraphOrFetches, collapse_scopes: Union[bool, Iterable[str]] = False,
+def to_dot(graph_or_fetches: GraphOrFetches, collapse: Scopes = None, expand: Scopes = None,
            edge_labels: bool = True, rankdir: str = "TB", legend: bool = False,
            title: Optional[str] = None) -> str:
-    """Graphviz DOT text of a whole graph or of the subgraph that fetches need.
+    """Graphviz DOT text of a whole graph, of the subgraph that fetches need, or of a model.
 
     Args:
-        graph_or_fetches: a ``gn.Graph`` (drawn whole), or a Tensor, Operation,
+        graph_or_fetches: a ``gn.Graph`` (drawn whole); a Tensor, Operation,
             Variable, or a list/tuple/dict of them: then only those and their
             ancestors through inputs and control inputs are drawn, and the
-            fetched nodes get a double border.
-        collapse_scopes: True draws each top-level name scope as one node; a list
-            of scope names (``["Adam", "gradients"]``, nested ones such as
-            ``"dense/W"`` too) collapses just those.
+            fetched nodes get a double border; or a built model (anything with
+            ``.layers`` of ``gn.layers.Layer``, such as ``gn.models.Sequential``):
+            its forward pass, each layer one box labelled with the layer's name,
+            class, output shape and parameter count.
+        collapse: which name scopes are drawn as one box each. True: every scope
+            (the outermost closed scope wins, so top-level scopes show as boxes);
+            a scope name or a list of them (``["Adam", "gradients"]``, nested ones
+            such as ``"dense/W"`` too): just those; None or False: none, except a
+            model's layers, which None keeps closed.
+        expand: scopes (or a model's layer names) to open although ``collapse`` or
+            the model would close them: True opens everything; ``["dense_1"]``
+            shows that layer's ops as a cluster; with ``collapse=True``,
+            ``expand=["dense"]`` opens ``dense`` and shows its own sub-scopes closed.
         edge_labels: label data edges with dtype and static shape, ``float32 (?, 784)``.
         rankdir: Graphviz layout direction, ``"TB"`` (top to bottom) or ``"LR"``.
         legend: add a small cluster explaining the node styles.
@@ -78,14 +95,19 @@ def to_dot(graph_or_fetches: GraphOrFetches, collapse_scopes: Union[bool, Iterab
     Returns:
         The DOT source; ``gn.viz.render`` turns it into SVG, PNG or PDF.
 
+    Raises:
+        ValueError: nothing to draw, fetches from several graphs, a model that is not
+            built yet, or an ``expand`` name that is no scope of the drawing.
+
     Example:
         >>> x = gn.placeholder(gn.float32, [None, 784], name="x")
         >>> with gn.name_scope("dense"):
         ...     y = gn.nn.relu(x @ gn.Variable(gn.zeros([784, 10]), name="W"))
         >>> print(gn.viz.to_dot(y))                      # doctest: +SKIP
+        >>> print(gn.viz.to_dot(model, expand=["dense_1"]))  # doctest: +SKIP
     """
     lines = _header(rankdir, title)
-    lines += _Drawing(graph_or_fetches, collapse_scopes, edge_labels).statements(prefix="")
+    lines += Drawing(graph_or_fetches, collapse, expand, edge_labels).statements(prefix="")
     if legend:
         lines += _legend(prefix="")
     return "\n".join(lines + ["}", ""])
@@ -93,12 +115,13 @@ def to_dot(graph_or_fetches: GraphOrFetches, collapse_scopes: Union[bool, Iterab
 
 def to_dot_side_by_side(*graphs_or_fetches: GraphOrFetches,
                         titles: Optional[Sequence[str]] = None,
-                        collapse_scopes: Union[bool, Iterable[str]] = False,
+                        collapse: Scopes = None, expand: Scopes = None,
                         edge_labels: bool = True, rankdir: str = "TB",
                         legend: bool = False) -> str:
     """DOT text drawing several graphs next to each other, each in its own framed panel.
 
-    Made to compare a graph before and after the compiler's passes.
+    Made to compare a graph before and after the compiler's passes; the options are
+    ``to_dot``'s, applied to each graph.
 
     Example:
         >>> report = sess.compile_report(loss, feed_dict)
@@ -113,7 +136,7 @@ def to_dot_side_by_side(*graphs_or_fetches: GraphOrFetches,
         raise ValueError(f"Got {len(titles)} titles for {len(graphs_or_fetches)} graphs")
     lines = _header(rankdir, None)
     for index, (item, title) in enumerate(zip(graphs_or_fetches, titles)):
-        drawing = _Drawing(item, collapse_scopes, edge_labels)
+        drawing = Drawing(item, collapse, expand, edge_labels)
         prefix = f"{index}:"
         lines.append(f"subgraph {quote(f'cluster_{prefix}')} {{")
         lines.append(f'label={quote(f"{title} ({len(drawing.ops)} ops)")}; fontsize=14; '
@@ -132,9 +155,16 @@ def quote(text: str) -> str:
 
 
 def select_ops(graph_or_fetches: GraphOrFetches) -> tuple[Graph, list[Operation], list[Operation]]:
-    """(graph, ops to draw in creation order, fetched ops) for a graph or some fetches."""
+    """(graph, ops to draw in creation order, fetched ops) for a graph, fetches or a model.
+
+    A model's drawing holds its layers' ops, its inputs and the ops on the paths from
+    its inputs to its outputs: the ``training`` switch and the loss, metrics and
+    optimizer that ``compile`` added are left out.
+    """
     if isinstance(graph_or_fetches, Graph):
         return graph_or_fetches, graph_or_fetches.get_operations(), []
+    if is_model(graph_or_fetches):
+        return _select_model_ops(graph_or_fetches)
     fetched = list(dict.fromkeys(_flatten_fetches(graph_or_fetches)))
     if not fetched:
         raise ValueError("Nothing to draw: the fetch list is empty")
@@ -143,15 +173,62 @@ def select_ops(graph_or_fetches: GraphOrFetches) -> tuple[Graph, list[Operation]
         if op.graph is not graph:
             raise ValueError(f"Cannot draw fetches from different graphs together: "
                              f"'{fetched[0].name}' and '{op.name}'")
+    dependencies = _dependencies(graph)
+    needed = set(fetched)
+    for op in fetched:
+        needed |= nx.ancestors(dependencies, op)
+    return graph, [op for op in graph.get_operations() if op in needed], fetched
+
+
+def _dependencies(graph: Graph) -> nx.DiGraph:
+    """op -> op for each data and control input."""
     dependencies = nx.DiGraph()
     for op in graph.get_operations():
         dependencies.add_node(op)
         dependencies.add_edges_from((t.op, op) for t in op.inputs)
         dependencies.add_edges_from((c, op) for c in op.control_inputs)
-    needed = set(fetched)
-    for op in fetched:
-        needed |= nx.ancestors(dependencies, op)
-    return graph, [op for op in graph.get_operations() if op in needed], fetched
+    return dependencies
+
+
+def _select_model_ops(model: Any) -> tuple[Graph, list[Operation], list[Operation]]:
+    graph, needed, _ = select_ops(_model_tensors(model, "outputs", "output"))
+    inputs = [t.op for t in _model_tensors(model, "inputs", "input")]
+    dependencies = _dependencies(graph)
+    reached = set(inputs).union(*(nx.descendants(dependencies, op) for op in inputs))
+    layer_scopes = tuple(f"{layer.name}/" for layer in model.layers if layer.built)
+    return graph, [op for op in needed if op in reached or op.name.startswith(layer_scopes)], []
+
+
+def is_model(obj: Any) -> bool:
+    """Whether ``obj`` is drawn as a model: it has ``.layers``, a list of ``gn.layers.Layer``."""
+    layers = getattr(obj, "layers", None)
+    return (not isinstance(obj, (Graph, Tensor, Operation)) and isinstance(layers, (list, tuple))
+            and all(isinstance(layer, Layer) for layer in layers))
+
+
+def _model_tensors(model: Any, plural: str, singular: str) -> list[Tensor]:
+    """A model's ``.outputs`` (functional) or ``[.output]`` (Sequential); inputs alike."""
+    tensors = getattr(model, plural, None)
+    if tensors is None:
+        tensors = getattr(model, singular, None)
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors or ())
+    if not tensors:
+        raise ValueError(f"Model '{getattr(model, 'name', model)}' has not been built yet, so "
+                         f"there is no graph to draw: give the first layer input_shape=..., "
+                         f"start with gn.layers.Input(shape), or call build/fit first")
+    return tensors
+
+
+def layer_label(layer: Layer) -> str:
+    """A layer's box: name, class, output shape (Keras's ``(None, 16)``), parameter count."""
+    shape = layer.output_shape
+    if shape is None or shape.ndims is None:
+        dims = "?"
+    else:
+        dims = ", ".join("None" if d is None else str(d) for d in shape.as_list())
+        dims += "," if shape.ndims == 1 else ""
+    return (f"{layer.name}\n{type(layer).__name__}\noutput ({dims})\n"
+            f"{layer.count_params():,} params")
 
 
 def _flatten_fetches(value: Any) -> Iterable[Operation]:
@@ -211,22 +288,50 @@ def _legend(prefix: str) -> list[str]:
     return lines
 
 
-class _Drawing:
-    """The nodes, clusters and edges of one drawn graph, before they become DOT lines."""
+def scopes_of(ops: Iterable[Operation]) -> set[str]:
+    """Every name scope that holds one of ``ops`` (``"a"`` and ``"a/b"`` for ``"a/b/op"``)."""
+    return {"/".join(parts[:depth]) for parts in (op.name.split("/") for op in ops)
+            for depth in range(1, len(parts))}
 
-    def __init__(self, graph_or_fetches: GraphOrFetches, collapse_scopes: Union[bool, Iterable[str]],
-                 edge_labels: bool):
+
+def _scope_names(scopes: Scopes) -> set[str]:
+    if scopes is None or isinstance(scopes, bool):
+        return set()
+    if isinstance(scopes, str):
+        return {scopes.strip("/")}
+    return {scope.strip("/") for scope in scopes}
+
+
+class Drawing:
+    """The nodes, clusters and edges of one drawn graph, before they become DOT lines.
+
+    Attributes:
+        graph, ops: the graph and the ops drawn (creation order).
+        layers: {layer scope: layer} when a model is drawn, else empty.
+        scopes: every name scope holding a drawn op.
+        closed: the scopes drawn as one box (an op lies in the outermost closed one).
+        node_of: {op: the op itself, or the closed scope that it is drawn as}.
+    """
+
+    def __init__(self, graph_or_fetches: GraphOrFetches, collapse: Scopes = None,
+                 expand: Scopes = None, edge_labels: bool = True):
         self.graph, self.ops, fetched = select_ops(graph_or_fetches)
         self.fetched = set(fetched)
         self.edge_labels = edge_labels
-        if collapse_scopes is True:
-            self.collapsed = {op.name.split("/")[0] for op in self.ops if "/" in op.name}
-        elif collapse_scopes is False or collapse_scopes is None:
-            self.collapsed = set()
-        elif isinstance(collapse_scopes, str):
-            self.collapsed = {collapse_scopes.strip("/")}
-        else:
-            self.collapsed = {scope.strip("/") for scope in collapse_scopes}
+        self.layers: dict[str, Layer] = {layer.name: layer for layer in
+                                         getattr(graph_or_fetches, "layers", ()) if layer.built
+                                         } if is_model(graph_or_fetches) else {}
+        self.scopes = scopes_of(self.ops)
+        expanded = self.scopes if expand is True else _scope_names(expand)
+        unknown = sorted(expanded - self.scopes)
+        if unknown:
+            known = list(self.layers) or sorted(s for s in self.scopes if "/" not in s)
+            raise ValueError(f"Cannot expand {unknown}: no such name scope among the drawn ops "
+                             f"(top-level scopes or layers: {', '.join(known) or 'none'})")
+        closing = self.scopes if collapse is True else _scope_names(collapse)
+        if collapse is None:
+            closing |= set(self.layers)
+        self.closed = {scope for scope in closing if scope not in expanded}
         self.node_of = {op: self._collapsed_scope(op.name) or op for op in self.ops}
 
     def _collapsed_scope(self, name: str) -> Optional[str]:
@@ -234,7 +339,7 @@ class _Drawing:
         parts = name.split("/")
         for depth in range(1, len(parts)):
             scope = "/".join(parts[:depth])
-            if scope in self.collapsed:
+            if scope in self.closed:
                 return scope
         return None
 
@@ -267,8 +372,12 @@ class _Drawing:
         lines = []
         if scope:
             style = _GRADIENT_CLUSTER_STYLE if _GRADIENT_SCOPE.search(scope) else _CLUSTER_STYLE
+            label = _leaf(scope)
+            if scope in self.layers:
+                style = _LAYER_CLUSTER_STYLE
+                label = f"{label} ({type(self.layers[scope]).__name__})"
             lines += [f"subgraph {quote(f'cluster_{prefix}{scope}')} {{",
-                      f"label={quote(_leaf(scope))}; tooltip={quote(scope)}; {style};"]
+                      f"label={quote(label)}; tooltip={quote(scope)}; {style};"]
         lines += tree[scope]
         for child in children.get(scope, ()):
             lines += self._cluster_lines(child, tree, children, prefix)
@@ -283,9 +392,14 @@ class _Drawing:
     def _node_line(self, node: Union[Operation, str], prefix: str) -> str:
         if isinstance(node, str):
             count = sum(1 for drawn in self.node_of.values() if drawn == node)
-            kind = "gradient_scope" if _GRADIENT_SCOPE.search(node) else "scope"
-            attrs = {"label": f"{_leaf(node)}\n({count} ops)", "tooltip": f"name scope {node}",
-                     **NODE_STYLES[kind]}
+            if node in self.layers:
+                attrs = {"label": layer_label(self.layers[node]),
+                         "tooltip": f"layer {node} ({count} ops)",
+                         **NODE_STYLES["layer"]}
+            else:
+                kind = "gradient_scope" if _GRADIENT_SCOPE.search(node) else "scope"
+                attrs = {"label": f"{_leaf(node)}\n({count} ops)",
+                         "tooltip": f"name scope {node}", **NODE_STYLES[kind]}
             return f"{self._node_id(node, prefix)} [{_attributes(attrs)}];"
         kind = node_kind(node)
         attrs = {"label": _node_label(node, kind), "tooltip": _tooltip(node),
@@ -299,12 +413,13 @@ class _Drawing:
         control: dict[tuple, None] = {}
         for op in self.ops:
             target = self.node_of[op]
+            # A model's drawing leaves some inputs out (its training switch): no edge then.
             for tensor in op.inputs:
-                source = self.node_of[tensor.op]
+                source = self.node_of.get(tensor.op, target)
                 if source != target:
                     data.setdefault((source, target), []).append(tensor)
             for control_op in op.control_inputs:
-                source = self.node_of[control_op]
+                source = self.node_of.get(control_op, target)
                 if source != target:
                     control[(source, target)] = None
         lines = []

@@ -60,7 +60,7 @@ def run_dot(source: str, format: str = "svg") -> bytes:  # noqa: A002 (Graphviz'
                                 capture_output=True, timeout=_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"Graphviz `dot` did not finish within {_TIMEOUT_SECONDS} s; draw "
-                           f"less of the graph (fetches, or collapse_scopes=True)") from None
+                           f"less of the graph (fetches, or collapse=True)") from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"Graphviz `dot -T{format}` failed (exit {result.returncode}): "
@@ -77,13 +77,13 @@ def render(obj: Any, path: str | os.PathLike, format: Optional[str] = None,  # n
         path: the file to write, exactly as given.
         format: ``"svg"``, ``"png"`` or ``"pdf"``; by default the path's extension,
             else ``"svg"``.
-        **to_dot_options: passed to ``to_dot`` (``collapse_scopes=True``, ...).
+        **to_dot_options: passed to ``to_dot`` (``collapse=True``, ...).
 
     Returns:
         ``path`` as a string.
 
     Example:
-        >>> gn.viz.render(loss, "model.svg", collapse_scopes=["gradients"])
+        >>> gn.viz.render(loss, "model.svg", collapse=["gradients"])
         'model.svg'
     """
     path = os.fspath(path)
@@ -130,6 +130,6 @@ def show(obj: Any, **to_dot_options: Any) -> GraphImage:
     """A ``GraphImage`` of a graph, fetches or DOT text, for inline display in Jupyter.
 
     Example:
-        >>> gn.viz.show(train_op, collapse_scopes=True)
+        >>> gn.viz.show(train_op, collapse=True)
     """
     return GraphImage(dot_source(obj, **to_dot_options))

@@ -42,7 +42,7 @@ def test_render_png_and_pdf(loss, tmp_path, format, magic):
 
 @needs_dot
 def test_explicit_format_wins_over_the_extension(loss, tmp_path):
-    gn.viz.render(loss, tmp_path / "graph.out", format="png", collapse_scopes=True)
+    gn.viz.render(loss, tmp_path / "graph.out", format="png", collapse=True)
     assert (tmp_path / "graph.out").read_bytes().startswith(b"\x89PNG")
     gn.viz.render(loss, tmp_path / "noext")
     assert b"<svg" in (tmp_path / "noext").read_bytes()
@@ -61,7 +61,7 @@ def test_renders_dot_text_side_by_side_and_awkward_names(tmp_path):
 
 @needs_dot
 def test_show_returns_an_inline_svg_for_jupyter(loss, tmp_path):
-    image = gn.viz.show(loss, collapse_scopes=["dense"])
+    image = gn.viz.show(loss, collapse=["dense"])
     assert isinstance(image, GraphImage)
     svg = image._repr_svg_()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -92,4 +92,15 @@ def test_unknown_format_and_options_on_dot_text_are_refused(loss, tmp_path):
     with pytest.raises(ValueError, match="svg, png, pdf"):
         gn.viz.render(loss, tmp_path / "graph.gif", format="gif")
     with pytest.raises(TypeError, match="DOT text"):
-        gn.viz.render("digraph {}", tmp_path / "g.svg", collapse_scopes=True)
+        gn.viz.render("digraph {}", tmp_path / "g.svg", collapse=True)
+
+
+@needs_dot
+def test_renders_a_model_as_layer_boxes(tmp_path):
+    model = gn.models.Sequential([gn.layers.Dense(8, activation="relu", input_shape=(4,)),
+                                  gn.layers.Dense(2)])
+    gn.viz.render(model, tmp_path / "model.svg")
+    svg = (tmp_path / "model.svg").read_text()
+    assert "<title>dense/</title>" in svg and "output (None, 8)" in svg and "40 params" in svg
+    gn.viz.render(model, tmp_path / "open.svg", expand=["dense_1"])
+    assert "<title>dense_1/MatMul</title>" in (tmp_path / "open.svg").read_text()

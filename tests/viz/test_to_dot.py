@@ -157,8 +157,8 @@ def test_fetches_may_be_nested_lists_dicts_and_variables(model):
     assert set(nodes) == {"dense/W", unrelated.name, *(t.op.name for t in unrelated.inputs)}
 
 
-def test_collapse_scopes_draws_each_top_level_scope_as_one_node(model):
-    nodes, edges, clusters = parse(gn.viz.to_dot(model["loss"], collapse_scopes=True))
+def test_collapse_draws_each_top_level_scope_as_one_node(model):
+    nodes, edges, clusters = parse(gn.viz.to_dot(model["loss"], collapse=True))
     assert set(nodes) == {"x", "dense/", "loss/"}
     assert nodes["dense/"]["label"] == "dense\n(5 ops)"
     assert _style_matches(nodes["dense/"], "scope")
@@ -168,13 +168,13 @@ def test_collapse_scopes_draws_each_top_level_scope_as_one_node(model):
 
 
 def test_collapsed_gradient_scope_looks_like_gradients(model):
-    nodes, _, _ = parse(gn.viz.to_dot(model["train"], collapse_scopes=["gradients"]))
+    nodes, _, _ = parse(gn.viz.to_dot(model["train"], collapse=["gradients"]))
     assert _style_matches(nodes["gradients/"], "gradient_scope")
     assert "dense/MatMul" in nodes
 
 
 def test_edges_between_collapsed_scopes_merge(model):
-    _, edges, _ = parse(gn.viz.to_dot(model["train"], collapse_scopes=True))
+    _, edges, _ = parse(gn.viz.to_dot(model["train"], collapse=True))
     pairs = [(s, t) for s, t, attrs in edges if attrs.get("style") != "dashed"]
     assert len(pairs) == len(set(pairs))
     labels = {(s, t): attrs.get("label") for s, t, attrs in edges}
@@ -182,7 +182,7 @@ def test_edges_between_collapsed_scopes_merge(model):
 
 
 def test_collapsing_a_nested_scope_keeps_its_parent_cluster(model):
-    nodes, _, clusters = parse(gn.viz.to_dot(model["loss"], collapse_scopes=["dense/act"]))
+    nodes, _, clusters = parse(gn.viz.to_dot(model["loss"], collapse=["dense/act"]))
     assert "dense/act/" in nodes and "dense/act/Relu" not in nodes
     assert clusters["dense/act/"] == ["cluster_dense"]
 
