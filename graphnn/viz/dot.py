@@ -11,6 +11,7 @@ each layer's name scope collapsed into one box; ``expand=`` opens layers or scop
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from typing import Any, Iterable, Optional, Sequence, Union
@@ -106,8 +107,14 @@ def to_dot(graph_or_fetches: GraphOrFetches, collapse: Scopes = None, expand: Sc
         >>> print(gn.viz.to_dot(y))                      # doctest: +SKIP
         >>> print(gn.viz.to_dot(model, expand=["dense_1"]))  # doctest: +SKIP
     """
+    return dot_of(Drawing(graph_or_fetches, collapse, expand, edge_labels), rankdir, legend, title)
+
+
+def dot_of(drawing: Drawing, rankdir: str = "TB", legend: bool = False,
+           title: Optional[str] = None) -> str:
+    """The DOT text of a ``Drawing`` (``to_dot`` after choosing what to draw)."""
     lines = _header(rankdir, title)
-    lines += Drawing(graph_or_fetches, collapse, expand, edge_labels).statements(prefix="")
+    lines += drawing.statements(prefix="")
     if legend:
         lines += _legend(prefix="")
     return "\n".join(lines + ["}", ""])
@@ -333,6 +340,13 @@ class Drawing:
             closing |= set(self.layers)
         self.closed = {scope for scope in closing if scope not in expanded}
         self.node_of = {op: self._collapsed_scope(op.name) or op for op in self.ops}
+
+    def with_closed(self, closed: Iterable[str]) -> Drawing:
+        """The same drawing with exactly the ``closed`` scopes drawn as boxes."""
+        view = copy.copy(self)
+        view.closed = set(closed)
+        view.node_of = {op: view._collapsed_scope(op.name) or op for op in view.ops}
+        return view
 
     def _collapsed_scope(self, name: str) -> Optional[str]:
         """The outermost collapsed scope that ``name`` lies inside, if any."""

@@ -125,11 +125,3 @@ class GraphImage:
                     and "->" not in line and not line.startswith(("graph ", "node ", "edge ")))
         return f"<gn.viz.GraphImage: {nodes} nodes; .source holds the DOT text>"
 
-
-def show(obj: Any, **to_dot_options: Any) -> GraphImage:
-    """A ``GraphImage`` of a graph, fetches or DOT text, for inline display in Jupyter.
-
-    Example:
-        >>> gn.viz.show(train_op, collapse=True)
-    """
-    return GraphImage(dot_source(obj, **to_dot_options))
