@@ -7,7 +7,8 @@ of graphnn under its license, no third-party code) that switches between them: a
 on a closed scope's box opens it, a click on an open scope's frame closes it, a click on
 an op shows its type, inputs and outputs with dtypes and shapes, the file:line that
 created it and, for a gradient node, the forward op it differentiates. The mouse wheel
-zooms, dragging pans.
+zooms, dragging pans, and the search box finds a node by name (opening the scopes around
+it).
 
 Which views exist is decided before the page is written: starting from the first view,
 the views one click away come first, then deeper drills into one scope, then
@@ -126,7 +127,7 @@ class GraphView(GraphImage):
         return self.fragment()
 
     def save(self, path: str | os.PathLike, format: Optional[str] = None) -> str:  # noqa: A002
-        """Writes the page (``.html``/``.htm`` or ``format="html"``), else an image as ``render``."""
+        """Writes the page (``.html``, ``.htm``, ``format="html"``), else an image (``render``)."""
         path = os.fspath(path)
         if format == "html" or (format is None and path.lower().endswith((".html", ".htm"))):
             with open(path, "w", encoding="utf-8") as file:

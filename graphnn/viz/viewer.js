@@ -69,6 +69,14 @@
       button.addEventListener("click", spec[2]);
       bar.appendChild(button);
     });
+    var search = element("input", "gnviz-search");
+    search.type = "search";
+    search.placeholder = "find a node";
+    search.title = "a name or part of one, then Enter";
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { self.find(search.value); }
+    });
+    bar.appendChild(search);
     bar.appendChild(element("span", "gnviz-hint",
       "click a box to open a scope, its frame to close it; click an op for details; " +
       "drag to pan, wheel to zoom"));
@@ -314,19 +322,56 @@
   /* After opening or closing a scope, keep it in sight at a readable size. */
   Viewer.prototype.focus = function (scope) {
     var target = this.nodeElement(scope + "/");
-    var self = this;
     if (!target) {
       this.svg.querySelectorAll("g.cluster").forEach(function (group) {
         if (group.getAttribute("data-scope") === scope) { target = group; }
       });
     }
     /* Fitted at under 0.6 pixels per unit, labels are unreadable: zoom in to 1. */
-    if (!target || this.svg.getScreenCTM().a >= 0.6) { return; }
+    if (target && this.svg.getScreenCTM().a < 0.6) { this.centerOn(target); }
+  };
+
+  /* Centers the view on an element, at 1 pixel per unit unless it is zoomed in further. */
+  Viewer.prototype.centerOn = function (target) {
     var rect = this.canvas.getBoundingClientRect();
     var box = target.getBoundingClientRect();
-    var middle = self.toSvg(box.left + box.width / 2, box.top + box.height / 2);
-    this.setView({x: middle.x - rect.width / 2, y: middle.y - rect.height / 2,
-                  w: rect.width, h: rect.height});
+    var middle = this.toSvg(box.left + box.width / 2, box.top + box.height / 2);
+    var unitsPerPixel = Math.min(1, 1 / this.svg.getScreenCTM().a);
+    var w = rect.width * unitsPerPixel, h = rect.height * unitsPerPixel;
+    this.setView({x: middle.x - w / 2, y: middle.y - h / 2, w: w, h: h});
+  };
+
+  /* The node whose name is the text, else the shortest op (then scope) name containing it;
+     the scopes around it open when the page holds that view. */
+  Viewer.prototype.find = function (query) {
+    var text = query.trim().toLowerCase();
+    if (!text) { return; }
+    var ids = Object.keys(this.nodes);
+    var containing = ids.filter(function (name) { return name.toLowerCase().indexOf(text) >= 0; });
+    containing.sort(function (a, b) {
+      return (a.endsWith("/") - b.endsWith("/")) || a.length - b.length;
+    });
+    var id = ids.find(function (name) {
+      return name.toLowerCase() === text || name.toLowerCase() === text + "/";
+    }) || containing[0];
+    if (!id) {
+      this.say("No node is named like \u201c" + query.trim() + "\u201d.");
+      return;
+    }
+    this.say("");
+    var next = new Set(this.closed);
+    var parts = id.replace(/\/$/, "").split("/");
+    for (var depth = 1; depth < parts.length; depth++) {
+      next.delete(parts.slice(0, depth).join("/"));
+    }
+    var key = keyOf(next);
+    if (key !== this.key && Object.prototype.hasOwnProperty.call(this.data.states, key)) {
+      this.closed = next;
+      this.showView(key, null);
+    }
+    this.select(id);
+    var shown = this.shownAs(id);
+    if (shown) { this.centerOn(shown); }
   };
 
   Viewer.prototype.startDrag = function (event) {

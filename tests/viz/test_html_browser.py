@@ -176,3 +176,16 @@ def test_notebook_outputs_each_mount_and_show_a_static_svg_without_scripts(open_
     static = open_page(notebook, javascript=False)
     assert static.tab.locator(".gnviz svg g.node").count() > 0
     assert static.tab.locator(".gnviz-toolbar").count() == 0
+
+
+def test_search_finds_a_node_and_opens_the_scopes_around_it(open_page):
+    ops = training_graph()
+    page = open_page(gn.viz.GraphView(ops["train"], collapse=True, max_views=5).html())
+    page.tab.fill(".gnviz-search", "hidden/matmul")
+    page.tab.press(".gnviz-search", "Enter")
+    assert "hidden/MatMul" in page.node_ids()
+    assert page.tab.get_attribute("g.gnviz-selected", "data-id") == "hidden/MatMul"
+    page.tab.fill(".gnviz-search", "no such thing")
+    page.tab.press(".gnviz-search", "Enter")
+    assert "No node is named like" in page.tab.inner_text(".gnviz-message")
+    assert page.errors == []
