@@ -156,7 +156,8 @@ def to_html(obj: GraphOrFetches, path: str | os.PathLike, collapse: Scopes = Non
         collapse, expand, edge_labels, rankdir, legend, title: as ``to_dot``; they set
             the first view.
         max_views: at most this many Graphviz layouts are stored (page size and time
-            grow with it).
+            grow with it). Each view of a large graph is laid out whole, so start one
+            with ``collapse=True``: its views are small and quick.
 
     Returns:
         ``path`` as a string.

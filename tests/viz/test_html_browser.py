@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.browser,
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        # Containers often have a tiny /dev/shm, which Chromium would otherwise use.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--disable-dev-shm-usage"])
         yield browser
         browser.close()
 
