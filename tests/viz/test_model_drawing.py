@@ -105,3 +105,21 @@ def test_collapse_true_with_expand_opens_scopes_one_level_at_a_time():
     assert not [name for name in nodes if name.endswith("/")]
     with pytest.raises(ValueError, match=r"Cannot expand \['act'\].*dense"):
         gn.viz.to_dot(z, collapse=True, expand="act")
+
+
+def test_functional_model_with_branches_merge_and_shared_layer():
+    inputs = gn.layers.Input((4,))
+    shared = gn.layers.Dense(16, activation="relu")
+    wide = shared(inputs)
+    deep = gn.layers.Dense(16, activation="relu")(wide)
+    outputs = gn.layers.Dense(3)(gn.layers.Concatenate()([wide, deep]))
+    model = gn.models.Model(inputs, outputs)
+    nodes, edges, _ = parse(gn.viz.to_dot(model))
+    assert set(nodes) == {"input", "dense/", "dense_1/", "concatenate/", "dense_2/"}
+    assert nodes["concatenate/"]["label"] == "concatenate\nConcatenate\noutput (None, 32)\n0 params"
+    assert {(s, t) for s, t, _ in edges} == {
+        ("input", "dense/"), ("dense/", "dense_1/"), ("dense/", "concatenate/"),
+        ("dense_1/", "concatenate/"), ("concatenate/", "dense_2/")}
+    opened, _, clusters = parse(gn.viz.to_dot(model, expand="concatenate"))
+    concat = [name for name in opened if name.startswith("concatenate/")]
+    assert len(concat) == 1 and clusters[concat[0]] == ["cluster_concatenate"]
