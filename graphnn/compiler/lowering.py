@@ -28,7 +28,7 @@ import numpy as np
 from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
-from graphnn.compiler.xla_options import XlaChoice, choose
+from graphnn.compiler.xla_options import XlaChoice, choose, fallback
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
@@ -358,9 +358,15 @@ class Executable:
             lowered = traced.lower()
             self.trace_seconds += time.perf_counter() - start
             start = time.perf_counter()
-            options = self.xla_choice.options
-            self._compiled = lowered.compile(compiler_options=options) if options \
-                else lowered.compile()
+            self._compiled = None
+            if self.xla_choice.options:
+                try:
+                    self._compiled = lowered.compile(compiler_options=self.xla_choice.options)
+                except jax.errors.JaxRuntimeError as error:
+                    # A cached verdict whose options XLA now refuses: run with the defaults.
+                    self.xla_choice = fallback(self.xla_choice, error)
+            if self._compiled is None:
+                self._compiled = lowered.compile()
             self.xla_compile_seconds = time.perf_counter() - start
         return self._compiled
 

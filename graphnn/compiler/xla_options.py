@@ -206,10 +206,18 @@ class _Calibration:
                 entry["seconds"] = round(spent, 3)
                 entry["cached"] = _write_cache(path, kind, entry)
             self._verdicts[(path, kind)] = entry
-        where = f"cached in {path}" if entry["cached"] is True else f"not cached: {entry['cached']}"
+        cached = entry.get("cached", True)
+        where = f"cached in {path}" if cached is True else f"not cached: {cached}"
         return XlaChoice(entry["name"], dict(CANDIDATES.get(entry["name"], {})),
-                         f"{kind} program: {entry['why']} (calibrated once in "
-                         f"{entry['seconds']:.1f} s, {where})", spent)
+                         f"{kind} program: {entry.get('why', 'cached verdict')} (calibrated "
+                         f"once in {float(entry.get('seconds', 0.0)):.1f} s, {where})", spent)
+
+
+def fallback(choice: XlaChoice, error: Exception) -> XlaChoice:
+    """XLA's defaults for a program that XLA refused to compile with ``choice``'s options."""
+    return XlaChoice("default", {}, f"XLA refused {choice.name}'s options "
+                                    f"({str(error).splitlines()[0]}), so XLA's own choices; "
+                                    f"was: {choice.reason}", choice.calibration_seconds)
 
 
 _CALIBRATION = _Calibration()

@@ -243,3 +243,16 @@ def test_a_cache_file_from_another_machine_is_ignored(monkeypatch, tmp_path):
     assert "pinned" not in report.xla_choice.reason
     with open(xla_options.calibration_path(), encoding="utf-8") as file:
         assert json.load(file)["machine"] == xla_options.machine_fingerprint()
+
+
+def test_options_that_xla_refuses_at_compile_time_fall_back_to_the_defaults(
+        monkeypatch, tmp_path):
+    _pin(monkeypatch, tmp_path, ACCEPTED[0])
+    monkeypatch.setitem(xla_options.CANDIDATES, ACCEPTED[0], {"xla_cpu_no_such_option": True})
+    a = gn.placeholder(gn.float32, [2, 2])
+    with gn.Session() as sess:
+        report = sess.compile_report(gn.matmul(a, a), {a: np.eye(2, dtype=np.float32)})
+        value = sess.run(gn.matmul(a, a), {a: np.eye(2, dtype=np.float32)})
+    np.testing.assert_array_equal(value, np.eye(2))
+    assert report.xla_options == {} and report.xla_choice.name == "default"
+    assert f"XLA refused {ACCEPTED[0]}'s options" in report.xla_choice.reason
