@@ -8,7 +8,7 @@ Example:
     ...     sess.run(y, feed_dict={x: [[1, 2, 3]]})
     array([12.], dtype=float32)
 """
-from graphnn import datasets, errors, io, nn, summary, train, viz
+from graphnn import datasets, debugging, errors, io, nn, summary, train, viz
 from graphnn import callbacks, layers, models, plot
 from graphnn.compiler.autodiff import gradients, hessians
 from graphnn.compiler.gradient_paths import explain_gradient
@@ -30,6 +30,7 @@ from graphnn.ops.math import (abs, add, add_n, clip_by_value, cos, divide, einsu
                               log1p, logical_and, logical_not, logical_or, matmul, maximum,
                               minimum, mod, multiply, negative, not_equal, pow, rsqrt, sigmoid,
                               sign, sin, sqrt, square, subtract, tanh, tensordot, truediv)
+from graphnn.ops.debugging import print  # noqa: A004 (TF's tf.print; builtins stay intact)
 from graphnn.ops.random import random_normal, random_uniform, set_random_seed, truncated_normal
 from graphnn.ops.reduction import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,
                                    reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)

@@ -21,8 +21,10 @@ from typing import Any, Callable, Optional, Sequence
 import jax
 import numpy as np
 
+from graphnn.compiler.cost import program_cost
 from graphnn.compiler.host import HostPlan, is_host_value
 from graphnn.compiler.lowering import Executable, op_seed, random_base_seed
+from graphnn.compiler.numerics import check_every_output
 from graphnn.compiler.passes import PassRecord, run_pipeline
 from graphnn.compiler.plan import make_plan
 from graphnn.compiler.report import CompileReport
@@ -126,6 +128,11 @@ class Session:
     measured fastest on this machine for its kind (``graphnn.compiler.xla_options``;
     ``compile_report`` says which and why); ``"default"`` keeps XLA's own choices.
 
+    With ``check_numerics=True``, every floating-point value a run computes or is fed is
+    checked for NaN and Inf: the run fails with ``InvalidArgumentError`` naming the first
+    op that produced one and where it was created, and changes no variable (each run then
+    waits for its checks: a debugging mode).
+
     Example:
         >>> x = gn.placeholder(gn.float32, [None])
         >>> y = 2.0 * x + 1.0
@@ -135,7 +142,8 @@ class Session:
     """
 
     def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
-                 optimize: bool = True, check_indices: bool = True, xla_options: str = "auto"):
+                 optimize: bool = True, check_indices: bool = True, xla_options: str = "auto",
+                 check_numerics: bool = False):
         if xla_options not in XLA_MODES:
             raise InvalidArgumentError(f"Session(xla_options={xla_options!r}): expected one of "
                                        f"{', '.join(map(repr, XLA_MODES))}")
@@ -144,6 +152,7 @@ class Session:
         self.device = device
         self.optimize = optimize
         self.check_indices = check_indices
+        self.check_numerics = check_numerics
         self._device = _select_device(device)
         self._store: dict[Operation, Any] = {}
         self._cache: dict[tuple, Executable] = {}
@@ -342,6 +351,11 @@ class Session:
         records = [PassRecord("prune", self.graph.num_ops, run.graph.num_ops, {},
                               time.perf_counter() - start)]
         records += run_pipeline(run, self.optimize)
+        if self.check_numerics:
+            before, start = run.graph.num_ops, time.perf_counter()
+            fired = check_every_output(run)
+            records.append(PassRecord("check_numerics", before, run.graph.num_ops, dict(fired),
+                                      time.perf_counter() - start))
         optimized = make_plan(run.graph, run.fetches, run.feeds)
         seeds = {}
         for op in optimized.random_ops:
@@ -375,6 +389,7 @@ class Session:
             >>> report = sess.compile_report(train_op, {x: batch_x, y: batch_y})
             >>> print(report)          # a table: pass, nodes before -> after, rules fired
             >>> report.optimized_graph # an ordinary gn.Graph
+            >>> report.cost.flops      # XLA's estimate of the program's FLOPs (and memory)
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
@@ -389,7 +404,8 @@ class Session:
                     for shapes in self._signatures.get(plan_key, [])]
         return CompileReport(passes=list(records), xla_compile_seconds=executable.xla_compile_seconds,
                              trace_seconds=executable.trace_seconds, optimized_graph=graph,
-                             compiled_shapes=compiled, xla_choice=executable.xla_choice)
+                             compiled_shapes=compiled, xla_choice=executable.xla_choice,
+                             cost=program_cost(executable.compiled))
 
     def _counter_values(self, executable: Executable) -> np.ndarray:
         if not executable.random_keys:

@@ -138,19 +138,18 @@ class RunChecks:
     Args:
         plan: the run's optimized plan.
         origin: run-graph op -> user's op.
-        enabled: False (``Session(check_indices=False)``) places no check at all.
+        enabled: False (``Session(check_indices=False)``) places only the checks that are
+            their op's purpose (``ValueCheck.always``: ``gn.debugging.check_numerics``).
     """
 
     def __init__(self, plan: Plan, origin: dict, enabled: bool):
         self.host: list[PlacedCheck] = []
         self.program: list[PlacedCheck] = []
         self.constant_failure: Optional[InvalidArgumentError] = None
-        if not enabled:
-            return
         fed = {t: i for i, t in enumerate(plan.feeds)}
         for op in plan.ops:
             check = declared_check(op)
-            if check is None:
+            if check is None or not (enabled or check.always):
                 continue
             placed = PlacedCheck(op, origin.get(op, op), check, _static_bound(op, check))
             source, chain = _host_source(op.inputs[check.input], fed)
@@ -186,7 +185,7 @@ class RunChecks:
         if not bad.any():
             return None
         flat = int(np.argmax(bad))
-        value = values.reshape(-1)[flat]
+        value = _reported(placed.check, values).reshape(-1)[flat]
         if steps is None:
             return self.error(placed, flat, value, values.shape, bound, None, None)
         step, flat = divmod(flat, max(math.prod(values.shape[1:]), 1))
@@ -211,6 +210,11 @@ class RunChecks:
                           int(status[1]), steps)
 
 
+def _reported(check: ValueCheck, values: Any) -> Any:
+    """What the error reports of the checked ``values`` (``ValueCheck.reported``)."""
+    return values if check.reported is None else check.reported(values)
+
+
 def traced_status(status: Any, number: int, placed: PlacedCheck, args: list, dtype: Any) -> Any:
     """Adds check ``number`` (on the op's traced ``args``) to a run's status array.
 
@@ -224,8 +228,9 @@ def traced_status(status: Any, number: int, placed: PlacedCheck, args: list, dty
         return status
     bad = jnp.ravel(placed.check.bad(values, placed.bound))
     position = jnp.argmax(bad)
+    reported = jnp.ravel(_reported(placed.check, values))[position]
     found = jnp.stack([jnp.where(bad[position], number + 1, 0).astype(dtype),
-                       position.astype(dtype), jnp.ravel(values)[position].astype(dtype)])
+                       position.astype(dtype), reported.astype(dtype)])
     return jnp.where(status[0] == 0, found, status)
 
 

@@ -293,6 +293,11 @@ class Executable:
 
         return flat
 
+    @property
+    def compiled(self) -> Any:
+        """The XLA-compiled program (``jax.stages.Compiled``), None before compiling."""
+        return self._compiled
+
     def _context(self) -> contextlib.ExitStack:
         stack = contextlib.ExitStack()
         if self.plan.needs_x64:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from graphnn.compiler.cost import ProgramCost
 from graphnn.compiler.xla_options import XlaChoice
 from graphnn.framework.graph import Graph
 
@@ -25,6 +26,8 @@ class CompileReport:
         calibration_seconds: time spent measuring this machine to make that choice
             (once per machine and jaxlib; 0.0 when the verdict was cached). It is not
             part of ``xla_compile_seconds``.
+        cost: XLA's estimate of the compiled program's FLOPs and memory (``ProgramCost``:
+            ``.flops``, ``.bytes_accessed``, ``.temp_bytes`` ...), None when unknown.
     """
 
     passes: list
@@ -33,6 +36,7 @@ class CompileReport:
     optimized_graph: Graph
     compiled_shapes: list
     xla_choice: Optional[XlaChoice] = None
+    cost: Optional[ProgramCost] = None
 
     @property
     def xla_options(self) -> dict:
@@ -63,6 +67,8 @@ class CompileReport:
             given = ", ".join(f"{k}={v}" for k, v in self.xla_choice.options.items())
             lines.append(f"XLA options: {self.xla_choice.name}"
                          f"{f' ({given})' if given else ''}: {self.xla_choice.reason}")
+        if self.cost is not None:
+            lines.append(str(self.cost))
         for shapes in self.compiled_shapes:
             described = ", ".join(f"{name}: {tuple(shape)}" for name, shape in shapes.items())
             lines.append(f"compiled for feeds {{{described}}}")

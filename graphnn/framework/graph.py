@@ -414,13 +414,19 @@ class Graph:
         self._collections.pop(name, None)
 
     # ----- editing (for the compiler's private copies; user graphs are never edited) ----
-    def replace_uses(self, old: Tensor, new: Tensor) -> int:
-        """Makes every consumer of ``old`` read ``new`` instead; returns how many inputs changed."""
+    def replace_uses(self, old: Tensor, new: Tensor, keep: Optional[Operation] = None) -> int:
+        """Makes every consumer of ``old`` (but ``keep``) read ``new`` instead; returns how many
+        inputs changed. ``keep`` is the op computing ``new`` from ``old``, when it is one."""
         changed = 0
+        kept = [keep] if keep is not None and keep in self._consumers.get(old, ()) else []
         for op in self._consumers.pop(old, []):
+            if op is keep:
+                continue
             op.inputs = tuple(new if t is old else t for t in op.inputs)
             self._consumers.setdefault(new, []).append(op)
             changed += 1
+        if kept:
+            self._consumers[old] = kept
         if changed:
             self._version += 1
         return changed

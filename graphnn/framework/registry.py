@@ -44,12 +44,19 @@ class ValueCheck:
         message: ``message(position, value, bound) -> str``: TF 1's words for the first
             failing element; ``position`` is its index as TF prints it (``"[1,0]"``,
             ``""`` for a scalar).
+        reported: ``reported(values)`` -> the integers the error reports instead of the
+            values themselves (a float check reports what is wrong: NaN, +Inf, -Inf);
+            None reports the values.
+        always: the check is the op's purpose (``gn.debugging.check_numerics``), so
+            ``Session(check_indices=False)`` keeps it.
     """
 
     input: int
     bound: Callable[[list], int]
     bad: Callable[[Any, int], Any]
     message: Callable[[str, Any, int], str]
+    reported: Optional[Callable[[Any], Any]] = None
+    always: bool = False
 
     def shifted(self, offset: int) -> ValueCheck:
         """The same check for an op whose inputs are this op's, after ``offset`` others."""
