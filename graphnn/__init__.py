@@ -30,6 +30,8 @@ from graphnn.ops.math import (abs, add, add_n, clip_by_value, cos, divide, einsu
                               log1p, logical_and, logical_not, logical_or, matmul, maximum,
                               minimum, mod, multiply, negative, not_equal, pow, rsqrt, sigmoid,
                               sign, sin, sqrt, square, subtract, tanh, tensordot, truediv)
+from graphnn.ops.cond import cond
+from graphnn.ops.loops import map_fn, scan, while_loop
 from graphnn.ops.debugging import print  # noqa: A004 (TF's tf.print; builtins stay intact)
 from graphnn.ops.random import random_normal, random_uniform, set_random_seed, truncated_normal
 from graphnn.ops.reduction import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,

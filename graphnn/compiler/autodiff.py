@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from graphnn.compiler.gradient_paths import gradient_path, gradient_reach, stop_set
+from graphnn.compiler.gradient_paths import (gradient_path, gradient_reach, refused_crossings,
+                                             stop_set)
 from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
@@ -109,6 +110,10 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
         raise ValueError(f"grad_ys has {len(grad_ys)} entries for {len(ys)} ys")
     stop = stop_set(stop_gradients)
     x_set = set(xs)
+    reach = gradient_reach(xs, stop)
+    for op in refused_crossings(ys, reach, stop):
+        raise ValueError(f"gn.gradients cannot go through {op.describe()}: "
+                         f"{op.op_def.no_gradient_reason}")
 
     with graph.name_scope(name) as root:
         pending: dict[Tensor, list] = {}
@@ -123,7 +128,7 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             pending.setdefault(y, []).append(grad_y)
 
         results: dict[Tensor, Optional[Tensor]] = {}
-        for op in gradient_path(ys, gradient_reach(xs, stop), stop):
+        for op in gradient_path(ys, reach, stop):
             out_grads = []
             for tensor in op.outputs:
                 with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
@@ -156,7 +161,8 @@ def _backprop_op(graph: Graph, op: Operation, out_grads: list, root: str,
     with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
         if len(op.outputs) > 1:
             out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
-        in_grads = opdef.grad(op, *out_grads)
+        in_grads = opdef.grad(op, *out_grads, gradients=gradients) \
+            if opdef.differentiates_bodies else opdef.grad(op, *out_grads)
         if len(in_grads) != len(op.inputs):
             raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
                                  f"{len(in_grads)} gradients for {len(op.inputs)} inputs")

@@ -46,6 +46,18 @@ def gradient_reach(xs: Iterable[Tensor], stop: frozenset = frozenset()) -> set:
     return reached
 
 
+def refused_crossings(ys: Sequence[Tensor], reach: set,
+                      stop: frozenset = frozenset()) -> list[Operation]:
+    """Ops declaring a ``no_gradient_reason`` that a gradient of ``ys`` would have to cross
+    back to the tensors of ``reach`` (an input in ``reach``, an output leading to ``ys``)."""
+    refusing = {op for tensor in reach for op in tensor.graph.consumers_of(tensor)
+                if op.op_def.no_gradient_reason is not None}
+    wanted = set(ys)
+    return sorted((op for op in refusing
+                   if wanted & gradient_reach([t for t in op.outputs], stop)),
+                  key=lambda op: op._id)
+
+
 def gradient_path(ys: Sequence[Tensor], reach: set,
                   stop: frozenset = frozenset()) -> list[Operation]:
     """The ops a gradient of ``ys`` crosses back to the tensors of ``reach``, latest first
@@ -91,7 +103,7 @@ def _why_cut(op: Operation, stop: frozenset) -> Optional[str]:
     if op.type == "StopGradient":
         return "stop_gradient blocks gradients on purpose"
     if not op.op_def.differentiable:
-        return "it is not differentiable"
+        return op.op_def.no_gradient_reason or "it is not differentiable"
     floating = [t for t in op.outputs if t.dtype.is_floating]
     if op.outputs and not floating:
         return (f"its output is {op.outputs[0].dtype.name}, and integer or boolean tensors "

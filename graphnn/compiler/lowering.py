@@ -31,6 +31,7 @@ from graphnn.compiler.plan import Plan
 from graphnn.compiler.xla_options import XlaChoice, choose, fallback
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
+from graphnn.ops.declare import evaluate_static
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
 
 # Constants with more elements than this are passed to the program, not embedded in it.
@@ -54,19 +55,6 @@ def op_seed(op: Operation, graph_seed: Optional[int]) -> tuple[int, int]:
 
 def _is_static(value: Any) -> bool:
     return isinstance(value, np.ndarray)
-
-
-def evaluate_static(op: Operation, values: list) -> tuple:
-    """Runs ``op``'s JAX lowering now, on values known at compile time (numpy in and out).
-
-    The values become JAX arrays first, so the result is exactly what the compiled
-    program would compute (numpy would apply its own promotion rules).
-    """
-    wide = any(t.dtype.is_64bit for t in list(op.inputs) + list(op.outputs))
-    with jax.enable_x64(wide), jax.ensure_compile_time_eval():
-        result = op.op_def.lower(*[jnp.asarray(v) for v in values], **op.attrs)
-        results = result if isinstance(result, tuple) else (result,)
-        return tuple(np.asarray(r) for r in results)
 
 
 def _lower_op(op: Operation, args: list, key: Any) -> tuple:

@@ -17,11 +17,10 @@ import numpy as np
 
 from graphnn.compiler import rules
 from graphnn.compiler.checks import constant_check_fails
-from graphnn.compiler.lowering import evaluate_static
 from graphnn.compiler.subgraph import RunGraph
 from graphnn.framework.graph import Operation
 from graphnn.framework.tensor import Tensor
-from graphnn.ops.declare import exact_numpy_value
+from graphnn.ops.declare import evaluate_static, exact_numpy_value
 from graphnn.ops.state import CONST_OP
 
 FOLD_LIMIT = 1 << 16  # elements: larger constants would bloat the XLA program

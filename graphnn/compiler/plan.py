@@ -11,6 +11,7 @@ import networkx as nx
 
 from graphnn.errors import InvalidArgumentError
 from graphnn.framework.graph import Graph, Operation
+from graphnn.framework.registry import draws_random
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.state import PLACEHOLDER_OP, VARIABLE_OP
 
@@ -77,7 +78,7 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
     for op in ops:
         if op.type == PLACEHOLDER_OP and op.outputs[0] not in fed:
             raise _missing_feed(op)
-        if op.op_def.random:
+        if draws_random(op):
             random_ops.append(op)
         for index, tensor in enumerate(op.inputs):
             if tensor.op.type != VARIABLE_OP or tensor in fed:

@@ -14,7 +14,10 @@ and an unseeded random op uses its id as its op-level seed (TensorFlow 1's rule,
 
 An op's type, name, attributes and outputs never change; its ``attrs`` may hold
 any value, including another Graph, so control-flow ops can carry sub-graphs (as
-TF's FuncGraph). Its inputs change only through ``replace_uses`` on a compiler's
+TF's FuncGraph). Such a body graph has an ``outer_graph``; an op built in it that
+reads a tensor of an outer graph ``capture``s it (``graphnn.ops.func_graph``), and
+ops created while it is the default graph go into it, whatever graph their inputs
+belong to. Its inputs change only through ``replace_uses`` on a compiler's
 copy; importers and copiers set ``location`` and ``gradient_of`` right after
 creating an op.
 
@@ -173,6 +176,9 @@ class Graph:
         self._seed: Optional[int] = None
         self._next_id = 0
         self._version = 0
+        # A control-flow body (a branch of gn.cond, a loop body) is a Graph of its own
+        # nested in the graph it is built in; its ops may read that graph's tensors.
+        self.outer_graph: Optional[Graph] = None
 
     @property
     def seed(self) -> Optional[int]:
@@ -290,13 +296,10 @@ class Graph:
         """
         opdef = registry.lookup(op_type)
         attrs = dict(attrs) if attrs else {}
-        inputs = tuple(inputs)
         for tensor in inputs:
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Inputs of {op_type} must be Tensors, got {tensor!r}")
-            if tensor.graph is not self:
-                raise ValueError(f"Tensor '{tensor.name}' belongs to a different graph than the "
-                                 f"{op_type} op being created from it")
+        inputs = tuple(t if t.graph is self else self.capture(t, op_type) for t in inputs)
         exact = bool(name) and name.endswith("/")
         if exact:
             # A scope name (TF 1 convention): the op takes exactly that name.
@@ -335,6 +338,32 @@ class Graph:
         for tensor in inputs:
             self._consumers.setdefault(tensor, []).append(op)
         return op
+
+    def capture(self, tensor: Tensor, op_type: str) -> Tensor:
+        """The tensor of this graph standing for ``tensor`` of another graph, which an op of
+        type ``op_type`` reads. Only control-flow bodies capture (``FuncGraph``); here it is
+        an error."""
+        raise ValueError(f"Tensor '{tensor.name}' belongs to a different graph than the "
+                         f"{op_type} op being created from it")
+
+    def is_within(self, other: Graph) -> bool:
+        """Whether this graph is ``other`` or a control-flow body nested in it."""
+        graph: Optional[Graph] = self
+        while graph is not None:
+            if graph is other:
+                return True
+            graph = graph.outer_graph
+        return False
+
+    def graph_for_ops_on(self, *others: Graph) -> Optional[Graph]:
+        """Where an op reading tensors of this graph and ``others`` goes: the default graph
+        when it is a body being built inside all of them (the op then captures the tensors:
+        an op created in a branch is part of the branch), else their one graph, else None."""
+        default = get_default_graph()
+        graphs = {self, *others}
+        if all(default.is_within(g) for g in graphs):
+            return default
+        return self if len(graphs) == 1 else None
 
     def constant(self, array: np.ndarray, name: Optional[str] = None) -> Tensor:
         """A Const op holding a numpy array (already of a graphnn dtype)."""
@@ -505,6 +534,9 @@ def control_dependencies(control_inputs: Optional[Iterable]):
 def graph_of(values: Iterable[Any]) -> Graph:
     """The graph of the Tensors/Operations among ``values``, else the default graph."""
     graphs = {id(v.graph): v.graph for v in values if isinstance(v, (Tensor, Operation))}
+    default = get_default_graph()
+    if all(default.is_within(g) for g in graphs.values()):
+        return default  # also while building a control-flow body inside those graphs
     if len(graphs) > 1:
         raise ValueError("The arguments belong to different graphs: "
                          + ", ".join(v.name for v in values if isinstance(v, (Tensor, Operation))))

@@ -109,6 +109,15 @@ class OpDef:
             ``numpy_exact(op, input_values) -> bool`` where that depends on the values
             (integer division by zero). Such an op is evaluated while building when its
             inputs are known, and folded without compiling its lowering.
+        no_gradient_reason: for an op marked not differentiable that a user may expect to
+            be (an unbounded loop): why not, and what to do instead. ``gn.gradients``
+            raises it when a gradient path crosses the op, instead of cutting the path.
+        random_if: ``random_if(op) -> bool`` for an op that draws random numbers only for
+            some attributes (control flow: when a body draws); the lowering then receives
+            a ``key=`` as a random op's does. See ``draws_random``.
+        differentiates_bodies: the gradient rule differentiates the op's sub-graphs
+            (control flow), so the gradient driver passes itself: ``grad(op, *output_grads,
+            gradients=gn.gradients)`` (ops sit below the compiler and cannot import it).
         value_as_shape: ``value_as_shape(op) -> TensorShape or None``, for an op whose
             output is a 1-D shape vector: the shape it holds while building, None for
             the entries known only at run time (``gn.shape`` of a partly known tensor).
@@ -135,6 +144,9 @@ class OpDef:
     numpy_exact: Union[bool, Callable[..., bool]] = False
     value_as_shape: Optional[Callable[..., Any]] = None
     host: Optional[Callable[..., Any]] = None
+    no_gradient_reason: Optional[str] = None
+    random_if: Optional[Callable[..., bool]] = None
+    differentiates_bodies: bool = False
 
 
 OP_TABLE: dict[str, OpDef] = {}
@@ -145,6 +157,12 @@ def register(opdef: OpDef) -> OpDef:
         raise ValueError(f"Op type {opdef.type!r} is registered twice")
     OP_TABLE[opdef.type] = opdef
     return opdef
+
+
+def draws_random(op: Any) -> bool:
+    """Whether Operation ``op`` draws random numbers (``OpDef.random`` or ``random_if``)."""
+    opdef = lookup(op.type)
+    return opdef.random or (opdef.random_if is not None and opdef.random_if(op))
 
 
 def lookup(op_type: str) -> OpDef:

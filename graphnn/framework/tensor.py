@@ -1,7 +1,8 @@
 """Tensor: a symbolic value, one output of an Operation.
 
 Operators (``+ - * / // % ** @``, comparisons, ``x[...]``) create ops in the
-tensor's own graph through ``Graph.create_op``; the op types they use are
+tensor's own graph through ``Graph.create_op`` (in the control-flow body being built,
+when there is one); the op types they use are
 declared in ``graphnn.ops`` like every other op.
 """
 from __future__ import annotations
@@ -127,13 +128,16 @@ class Tensor:
     def __or__(self, other): return _binary("LogicalOr", self, other)
     def __ror__(self, other): return _binary("LogicalOr", other, self)
 
-    def __neg__(self): return self.graph.create_op("Neg", [self]).outputs[0]
-    def __abs__(self): return self.graph.create_op("Abs", [self]).outputs[0]
-    def __invert__(self): return self.graph.create_op("LogicalNot", [self]).outputs[0]
+    def __neg__(self): return self._unary("Neg")
+    def __abs__(self): return self._unary("Abs")
+    def __invert__(self): return self._unary("LogicalNot")
+
+    def _unary(self, op_type: str, attrs: dict | None = None) -> Tensor:
+        return self.graph.graph_for_ops_on().create_op(op_type, [self], attrs).outputs[0]
 
     def __getitem__(self, index: Any) -> Tensor:
         spec = normalize_index(index, self)
-        return self.graph.create_op("StridedSlice", [self], {"index": spec}).outputs[0]
+        return self._unary("StridedSlice", {"index": spec})
 
 
 def binary_operands(x: Any, y: Any, op_type: str = "") -> tuple[Tensor, Tensor]:
@@ -148,7 +152,7 @@ def binary_operands(x: Any, y: Any, op_type: str = "") -> tuple[Tensor, Tensor]:
             raise DTypeError(f"Incompatible dtypes for {op_type or 'a binary op'}: Tensor "
                              f"'{x.name}' is {x.dtype} but Tensor '{y.name}' is {y.dtype}; cast "
                              f"one of them with gn.cast (at {file}:{line})")
-        if x.graph is not y.graph:
+        if x.graph.graph_for_ops_on(y.graph) is None:
             raise ValueError(f"Tensors '{x.name}' and '{y.name}' belong to different graphs")
         return x, y
     if isinstance(x, Tensor):
@@ -163,9 +167,9 @@ def constant_like(value: Any, other: Tensor) -> Tensor:
     except DTypeError as error:
         raise DTypeError(f"{error} (the other operand is Tensor '{other.name}' of dtype "
                          f"{other.dtype})") from None
-    return other.graph.constant(array)
+    return other.graph.graph_for_ops_on().constant(array)
 
 
 def _binary(op_type: str, x: Any, y: Any) -> Tensor:
     x, y = binary_operands(x, y, op_type)
-    return x.graph.create_op(op_type, [x, y]).outputs[0]
+    return x.graph.graph_for_ops_on(y.graph).create_op(op_type, [x, y]).outputs[0]

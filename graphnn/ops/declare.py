@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from graphnn.errors import DTypeError, ShapeError
@@ -15,7 +17,7 @@ from graphnn.framework.slicing import to_python_index
 from graphnn.framework.tensor import Tensor, binary_operands
 
 __all__ = ["OpDef", "Sample", "register", "apply", "apply_multi", "to_tensor", "pair",
-           "static_value", "static_shape", "exact_numpy_value", "output_shape", "build_time_ints",
+           "static_value", "static_shape", "exact_numpy_value", "evaluate_static", "output_shape", "build_time_ints",
            "require", "check_dtype", "same_as_input", "broadcast_infer", "rand", "positive",
            "float_sample_shapes", "broadcast_pairs", "static_ints", "shape_tensor"]
 
@@ -73,6 +75,19 @@ def exact_numpy_value(op: Operation, values: Sequence[np.ndarray]) -> Optional[t
             for r, t in zip(results, op.outputs)):
         return None
     return results
+
+
+def evaluate_static(op: Operation, values: Sequence) -> tuple:
+    """Runs ``op``'s JAX lowering now, on values known at compile time (numpy in and out).
+
+    The values become JAX arrays first, so the result is exactly what the compiled
+    program would compute (numpy would apply its own promotion rules).
+    """
+    wide = any(t.dtype.is_64bit for t in list(op.inputs) + list(op.outputs))
+    with jax.enable_x64(wide), jax.ensure_compile_time_eval():
+        result = op.op_def.lower(*[jnp.asarray(v) for v in values], **op.attrs)
+        results = result if isinstance(result, tuple) else (result,)
+        return tuple(np.asarray(r) for r in results)
 
 
 def _follows_from_shapes(op: Operation) -> bool:

@@ -147,6 +147,10 @@ class Variable(Tensor):
         if callable(initial_value):
             initial_value = initial_value()
         graph = graph_of([initial_value])
+        if graph.outer_graph is not None:
+            raise ValueError(f"Cannot create Variable '{name or 'Variable'}' inside "
+                             f"{graph!r}: create variables outside gn.cond, gn.scan and "
+                             f"gn.while_loop bodies, and use them inside")
         # As TF 1: the scope "W/" holds the initial value and initializer, and the
         # variable op takes the scope's (unique) name itself.
         with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
@@ -193,9 +197,10 @@ class Variable(Tensor):
         return variable
 
     def _update(self, op_type: str, value: Any, name: Optional[str]) -> Tensor:
+        graph = graph_of([self, value])  # a control-flow body, when built inside one
         value = value if isinstance(value, Tensor) else convert_to_tensor(
-            value, self.dtype, graph=self.graph)
-        return self.graph.create_op(op_type, [self, value], name=name).outputs[0]
+            value, self.dtype, graph=graph)
+        return graph.create_op(op_type, [self, value], name=name).outputs[0]
 
     def assign(self, value: Any, name: Optional[str] = None) -> Tensor:
         """An op setting the variable to ``value``; its output is the new value."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import graphnn as gn
-from graphnn.compiler.lowering import evaluate_static
+from graphnn.ops.declare import evaluate_static
 from graphnn.framework.registry import OP_TABLE
 from graphnn.ops.declare import exact_numpy_value, static_shape, static_value
 
