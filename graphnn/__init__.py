@@ -11,6 +11,7 @@ Example:
 from graphnn import datasets, debugging, errors, io, nn, summary, train, viz
 from graphnn import callbacks, layers, models, plot
 from graphnn.compiler.autodiff import gradients, hessians
+from graphnn.compiler.forward import jvp
 from graphnn.compiler.gradient_paths import explain_gradient
 from graphnn.framework.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8,
                                       int16, int32, int64, string, uint8)
