@@ -18,7 +18,8 @@ from graphnn.framework.graph import Graph, Operation
 from graphnn.framework.tensor import Tensor
 from graphnn.io.attrs import encode_attr, encode_shape
 from graphnn.io.files import GraphFileError, atomic_write
-from graphnn.io.graph_import import FORMAT, MAX_FILE_BYTES, VERSION, graph_from_dict
+from graphnn.io.graph_import import BODY_TAG, FORMAT, MAX_FILE_BYTES, VERSION, graph_from_dict
+from graphnn.ops.func_graph import FuncGraph
 from graphnn.ops.state import VARIABLE_OP, Variable
 
 
@@ -28,8 +29,10 @@ def write_graph(graph: Graph, path: str) -> str:
     The file is written only if ``import_graph`` will read it back: the text is
     checked with the importer's own checks first.
 
+    Control-flow bodies (``gn.cond`` branches, loop bodies) are written inside their op.
+
     Raises:
-        TypeError: an op attribute cannot be stored (a sub-graph, an arbitrary object).
+        TypeError: an op attribute cannot be stored (an arbitrary object).
         GraphFileError (a ValueError): ``import_graph`` would refuse the file (a shape
             or constant beyond its limits, for example); nothing is written.
 
@@ -72,7 +75,7 @@ def graph_to_dict(graph: Graph) -> dict:
     """The JSON document of ``graph`` (what ``write_graph`` writes).
 
     Raises:
-        TypeError: an op attribute cannot be stored (a sub-graph, an arbitrary object).
+        TypeError: an op attribute cannot be stored (an arbitrary object).
     """
     ops = [_op_to_dict(op) for op in graph.get_operations()]
     variables = [{"name": v.op.name, "initializer": v.initializer.name,
@@ -90,7 +93,8 @@ def _variables_of(graph: Graph) -> list[Variable]:
 def _op_to_dict(op: Operation) -> dict:
     attrs = {}
     for key, value in op.attrs.items():
-        attrs[key] = encode_attr(value, f"op '{op.name}' ({op.type}) attribute {key!r}")
+        attrs[key] = {BODY_TAG: _body_to_dict(value)} if isinstance(value, FuncGraph) else \
+            encode_attr(value, f"op '{op.name}' ({op.type}) attribute {key!r}")
     return {"name": op.name, "type": op.type,
             "inputs": [t.name for t in op.inputs],
             "control_inputs": [c.name for c in op.control_inputs],
@@ -99,6 +103,17 @@ def _op_to_dict(op: Operation) -> dict:
                         for t in op.outputs],
             "location": [str(op.location[0]), int(op.location[1])],
             "gradient_of": None if op.gradient_of is None else op.gradient_of.name}
+
+
+def _body_to_dict(body: FuncGraph) -> dict:
+    """A control-flow body: its ops (as the graph's), and its inputs, captured tensors of the
+    enclosing graph with their stand-ins, outputs and written variables, by name."""
+    return {"name": body.name, "ops": [_op_to_dict(op) for op in body.get_operations()],
+            "inputs": [t.name for t in body.inputs],
+            "captured": [t.name for t in body.captured],
+            "captures": [t.name for t in body.captures],
+            "outputs": [t.name for t in body.outputs],
+            "written": [t.name for t in body.written]}
 
 
 def _collections_to_dict(graph: Graph) -> dict:

@@ -17,12 +17,14 @@ from typing import Any, Optional
 
 import networkx as nx
 
+from graphnn.errors import NotFoundError
 from graphnn.framework.graph import Graph, Operation, check_name
 from graphnn.framework.registry import OP_TABLE
 from graphnn.framework.tensor import Tensor
 from graphnn.io.attrs import (check_attr_kinds, check_shape_size, decode_attr, decode_dtype,
                               decode_shape)
 from graphnn.io.files import GraphFileError, read_bounded
+from graphnn.ops.func_graph import FuncGraph
 from graphnn.ops.state import CONST_OP, VARIABLE_OP, Variable
 
 FORMAT = "graphnn.graph"
@@ -34,6 +36,18 @@ _OP_KEYS = {"name", "type", "inputs", "control_inputs", "attrs", "outputs", "loc
             "gradient_of"}
 _VARIABLE_KEYS = {"name", "initializer", "initial_value", "trainable"}
 _COLLECTION_KINDS = {"variable", "tensor", "op", "value"}
+BODY_TAG = "$graph"  # an attribute holding a control-flow body (a FuncGraph)
+_BODY_KEYS = {"name", "ops", "inputs", "captured", "captures", "outputs", "written"}
+MAX_BODY_DEPTH = 16  # bodies nested in bodies
+
+
+@dataclasses.dataclass
+class _BodyRecord:
+    """A control-flow body read from a file, built when its op is (it reads that graph)."""
+
+    name: str
+    records: list
+    names: dict  # "inputs", "captured", ... -> tensor names
 
 
 def import_graph(path: str) -> Graph:
@@ -133,7 +147,7 @@ def _check_header(document: Any) -> None:
             raise GraphFileError(f"{key!r} must be a JSON {'array' if kind is list else 'object'}")
 
 
-def _parse_op(raw: Any, position: int) -> _OpRecord:
+def _parse_op(raw: Any, position: int, depth: int = 0) -> _OpRecord:
     where = f"op #{position}"
     if not isinstance(raw, dict):
         raise GraphFileError(f"{where} must be a JSON object, got {type(raw).__name__}")
@@ -156,14 +170,48 @@ def _parse_op(raw: Any, position: int) -> _OpRecord:
     attrs = raw.get("attrs", {})
     if not isinstance(attrs, dict):
         raise GraphFileError(f"{where}: 'attrs' must be a JSON object")
-    attrs = {key: decode_attr(value, f"{where} attribute {key!r}") for key, value in attrs.items()}
-    _check_attrs(op_type, attrs, where)
+    attrs = {key: _parse_body(value, f"{where} attribute {key!r}", depth)
+             if isinstance(value, dict) and set(value) == {BODY_TAG}
+             else decode_attr(value, f"{where} attribute {key!r}") for key, value in attrs.items()}
+    _check_attrs(op_type, {k: v for k, v in attrs.items() if not isinstance(v, _BodyRecord)},
+                 where)
     gradient_of = raw.get("gradient_of")
     if gradient_of is not None and not isinstance(gradient_of, str):
         raise GraphFileError(f"{where}: 'gradient_of' must be an op name or null")
     return _OpRecord(name, op_type, inputs, control_inputs, attrs,
                      _parse_outputs(raw.get("outputs"), where),
                      _parse_location(raw.get("location"), where), gradient_of)
+
+
+def _parse_body(raw: Any, where: str, depth: int) -> _BodyRecord:
+    body = raw[BODY_TAG]
+    if depth >= MAX_BODY_DEPTH:
+        raise GraphFileError(f"{where}: bodies nested deeper than {MAX_BODY_DEPTH} levels")
+    if not isinstance(body, dict) or set(body) != _BODY_KEYS:
+        raise GraphFileError(f"{where}: a body is an object with keys {sorted(_BODY_KEYS)}")
+    if not isinstance(body["name"], str) or not isinstance(body["ops"], list):
+        raise GraphFileError(f"{where}: a body's 'name' is a string and 'ops' an array")
+    records = [_parse_op(op, position, depth + 1) for position, op in enumerate(body["ops"])]
+    _check_references(records)
+    names = {key: _string_list(body, key, where) for key in sorted(_BODY_KEYS - {"name", "ops"})}
+    return _BodyRecord(body["name"], records, names)
+
+
+def _build_body(outer: Graph, record: _BodyRecord, where: str) -> FuncGraph:
+    """Re-creates a body's ops in a FuncGraph nested in ``outer``."""
+    body = FuncGraph(record.name, outer)
+    with body.as_default(), body.name_scope(None):
+        for op in record.records:
+            _create_op(body, op, None)
+    try:
+        tensors = {key: [(outer if key == "captured" else body).get_tensor_by_name(name)
+                         for name in names] for key, names in record.names.items()}
+    except (ValueError, NotFoundError) as error:
+        raise GraphFileError(f"{where}: {error}") from None
+    body.inputs, body.captured, body.captures = (tensors["inputs"], tensors["captured"],
+                                                 tensors["captures"])
+    body.outputs, body.written = tensors["outputs"], tensors["written"]
+    return body
 
 
 def _check_attrs(op_type: str, attrs: dict, where: str) -> None:
@@ -279,7 +327,10 @@ def _create_op(graph: Graph, record: _OpRecord, variable: Optional[dict]) -> Ope
     try:
         with provenance:
             # A name ending in "/" is taken exactly (it was checked and is unique).
-            op = graph.create_op(record.type, inputs, record.attrs, name=record.name + "/",
+            attrs = {key: _build_body(graph, value, f"{where} attribute {key!r}")
+                     if isinstance(value, _BodyRecord) else value
+                     for key, value in record.attrs.items()}
+            op = graph.create_op(record.type, inputs, attrs, name=record.name + "/",
                                  control_inputs=controls)
     except Exception as error:  # noqa: BLE001 -- whatever inference rejects is a bad file
         raise GraphFileError(f"{where} cannot be re-created: {error}") from error
