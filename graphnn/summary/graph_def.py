@@ -3,7 +3,8 @@
 One NodeDef per op: its name, its op type, its inputs spelled as TensorFlow does
 (``"x"`` for output 0, ``"split:1"`` for others, ``"^init"`` for a control input),
 and attrs: the op's own static attributes, ``dtype``/``T``, and ``_output_shapes``,
-which TensorBoard's graph tab reads to print shapes on edges.
+which TensorBoard's graph tab reads to print shapes on edges. The ops of a control-flow
+body follow their op, named under it, so TensorBoard draws the body as a nested group.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 from graphnn.framework.dtypes import DType
 from graphnn.framework.graph import Graph, Operation
 from graphnn.framework.shapes import TensorShape
+from graphnn.ops.func_graph import FuncGraph
 
 INSTALL_HELP = ("gn.summary writes TensorBoard event files with the protocol buffers of the "
                 "`tensorboard` package, which is not installed. Install the extra: "
@@ -67,9 +69,32 @@ def to_graph_def(graph: Graph) -> Any:
         raise TypeError(f"to_graph_def takes a gn.Graph, got {graph!r}")
     pb = tensorboard_modules()
     graph_def = pb.graph_pb2.GraphDef(versions=pb.versions_pb2.VersionDef(producer=1))
-    for op in graph.get_operations():
-        graph_def.node.append(node_def(op))
+    _append_nodes(graph_def, graph, "", {})
     return graph_def
+
+
+def _tf_input(tensor: Any, prefix: str = "") -> str:
+    return prefix + (tensor.op.name if tensor.value_index == 0 else tensor.name)
+
+
+def _append_nodes(graph_def: Any, graph: Graph, prefix: str, sources: dict) -> None:
+    """The nodes of ``graph``, named under ``prefix``; a control-flow body's ops follow its
+    op under ``<op>/<attribute>/`` (a nested group in TensorBoard), each stand-in for a
+    captured tensor drawn with an edge from that tensor (``sources``)."""
+    for op in graph.get_operations():
+        node = node_def(op)
+        if prefix or op in sources:
+            node.name = prefix + op.name
+            del node.input[:]
+            node.input.extend(_tf_input(t, prefix) for t in op.inputs)
+            node.input.extend(f"^{prefix}{control.name}" for control in op.control_inputs)
+            node.input.extend(sources.get(op, ()))
+        graph_def.node.append(node)
+        for key, body in op.attrs.items():
+            if isinstance(body, FuncGraph):
+                captured = {inner.op: [_tf_input(outer, prefix)]
+                            for outer, inner in zip(body.captured, body.captures)}
+                _append_nodes(graph_def, body, f"{prefix}{op.name}/{key}/", captured)
 
 
 def node_def(op: Operation) -> Any:

@@ -45,3 +45,15 @@ def test_control_flow_graph_round_trips_and_runs_the_same(tmp_path):
             np.testing.assert_array_equal(left, right)
     body = loaded.get_operation_by_name("choose").attrs["then_branch"]
     assert body.outer_graph is loaded and body.captured[0].graph is loaded
+
+
+def test_tensorboard_graph_nests_bodies_under_their_op():
+    graph = gn.Graph()
+    with graph.as_default():
+        x = gn.placeholder(gn.float32, [3], name="x")
+        gn.cond(x[0] > 0.0, lambda: gn.exp(x, name="grow"), lambda: x, name="choose")
+    nodes = {node.name: node for node in gn.summary.to_graph_def(graph).node}
+    assert "choose/then_branch/grow" in nodes
+    stand_in = nodes["choose/then_branch/captured/x"]
+    assert list(stand_in.input) == ["x"]  # the captured tensor's edge into the body
+    assert list(nodes["choose/then_branch/grow"].input) == ["choose/then_branch/captured/x"]
