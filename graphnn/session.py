@@ -131,7 +131,8 @@ class Session:
     With ``check_numerics=True``, every floating-point value a run computes or is fed is
     checked for NaN and Inf: the run fails with ``InvalidArgumentError`` naming the first
     op that produced one and where it was created, and changes no variable (each run then
-    waits for its checks: a debugging mode).
+    waits for its checks: a debugging mode). Inside control flow it names the ``gn.cond``
+    or loop op whose result holds the NaN/Inf.
 
     Example:
         >>> x = gn.placeholder(gn.float32, [None])

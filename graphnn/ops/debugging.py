@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import jax
 
+from graphnn.framework.graph import get_default_graph
 from graphnn.framework.registry import ValueCheck
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import OpDef, Sample, apply, check_dtype, rand, register, to_tensor
@@ -84,13 +85,18 @@ def check_numerics(tensor: Any, message: str, name: Optional[str] = None) -> Ten
     The run raises ``gn.errors.InvalidArgumentError`` with ``message``, the op's name and
     the file:line where it was created, and changes no variable. The check is kept with
     ``Session(check_indices=False)``. To check every op of a run at once, use
-    ``gn.Session(check_numerics=True)``.
+    ``gn.Session(check_numerics=True)``. Not available inside ``gn.cond`` branches and
+    loop bodies: check the control-flow op's result instead.
 
     Example:
         >>> loss = gn.debugging.check_numerics(loss, "loss diverged")
     """
     if not isinstance(message, str):
         raise TypeError(f"check_numerics: message must be a string, got {message!r}")
+    if get_default_graph().outer_graph is not None:
+        raise ValueError("gn.debugging.check_numerics inside a gn.cond branch or a loop body "
+                         "is not supported (a run's checks sit outside control flow): check "
+                         "the control-flow op's result after it instead")
     return apply("CheckNumerics", [to_tensor(tensor)], {"message": message}, name=name)
 
 

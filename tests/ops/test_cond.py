@@ -20,8 +20,8 @@ def _finite_difference(f, x, eps=1e-6):
 def test_only_the_chosen_branch_runs():
     x = gn.placeholder(gn.float32, [3])
     p = gn.placeholder(gn.bool, [])
-    # sqrt of a negative number would be NaN: the branch is not taken, and nothing fails.
-    y = gn.cond(p, lambda: gn.debugging.check_numerics(gn.sqrt(x), "sqrt"), lambda: -x)
+    # sqrt of a negative number would be NaN: the branch is not taken, so the check passes.
+    y = gn.debugging.check_numerics(gn.cond(p, lambda: gn.sqrt(x), lambda: -x), "sqrt")
     with gn.Session() as sess:
         np.testing.assert_allclose(sess.run(y, {x: [1.0, 4.0, 9.0], p: True}), [1, 2, 3])
         np.testing.assert_allclose(sess.run(y, {x: [-1.0, -4.0, 9.0], p: False}), [1, 4, -9])
@@ -173,3 +173,9 @@ def test_random_branch_draws_differ_between_runs_and_refuse_gradients():
     assert first != second and 0.0 <= first < 1.0
     with pytest.raises(ValueError, match="draws random numbers"):
         gn.gradients(y, x)
+
+
+def test_check_numerics_is_refused_inside_a_branch():
+    x = gn.placeholder(gn.float32, [])
+    with pytest.raises(ValueError, match="check the control-flow op's result"):
+        gn.cond(True, lambda: gn.debugging.check_numerics(x, "in"), lambda: x)
