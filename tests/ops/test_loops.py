@@ -220,3 +220,21 @@ def test_elman_rnn_learns_to_sum_a_sequence():
             sess.run(train, {x: data, y: target})
         after = sess.run(loss, {x: data, y: target})
     assert after < 0.05 * before
+
+
+def test_a_gradient_partly_through_an_unbounded_loop_is_refused_not_truncated():
+    w = gn.Variable(2.0)
+    _, grown = gn.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * w), [0, 1.0])
+    loss = grown + w * w  # the second path alone would give a silently wrong gradient
+    with pytest.raises(ValueError, match="While 'while/While' created at .*maximum_iterations"):
+        gn.gradients(loss, w)
+    assert "maximum_iterations" in gn.explain_gradient(grown, w)
+    assert gn.gradients(w * w, w)[0] is not None  # other gradients are unaffected
+
+
+def test_scan_with_an_assigning_body_has_no_gradient():
+    total = gn.Variable(0.0)
+    xs = gn.placeholder(gn.float32, [3])
+    out = gn.scan(lambda acc, x: acc + total.assign_add(x), xs, initializer=gn.constant(0.0))
+    with pytest.raises(ValueError, match="assigns variables"):
+        gn.gradients(out, xs)
