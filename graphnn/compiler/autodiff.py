@@ -5,7 +5,10 @@ number). The bookkeeping lives here, never in the rules: pruning to the path and
 stopping at ``stop_gradient``/``stop_gradients`` (``gradient_paths.gradient_path``,
 which ``explain_gradient`` shares), checking each rule's gradient against its input's
 shape and dtype, un-broadcasting each gradient to its input's shape (also when shapes
-are unknown until a run), and summing the contributions of fan-out with one AddN.
+are unknown until a run), summing the contributions of fan-out with one AddN, and
+refusing a path through an op that declares why it has none (an unbounded loop) rather
+than returning a gradient that silently misses that path. Rules of control-flow ops
+receive this driver (``OpDef.differentiates_bodies``) to differentiate their bodies.
 Each rule, declared with its op, builds graphnn ops, so gradients can be
 fetched, drawn, optimized and differentiated again.
 """
