@@ -1,6 +1,7 @@
 """Graphviz DOT text for a graph, for the part of it that some fetches need, or for a model.
 
-Name scopes become nested clusters (or, collapsed, one node each); every kind
+Name scopes become nested clusters (or, collapsed, one node each), and so do the
+bodies of control-flow ops (``gn.cond`` branches, loop bodies); every kind
 of node has its own shape and colour (``NODE_STYLES``); an edge is labelled with
 the static dtype and shape of the tensor it carries; control dependencies are
 dashed. Node ids are the quoted op names (a collapsed scope's id is its name with a
@@ -114,7 +115,7 @@ def dot_of(drawing: Drawing, rankdir: str = "TB", legend: bool = False,
            title: Optional[str] = None) -> str:
     """The DOT text of a ``Drawing`` (``to_dot`` after choosing what to draw)."""
     lines = _header(rankdir, title)
-    lines += drawing.statements(prefix="")
+    lines += drawing.statements(prefix="") + _body_clusters(drawing.ops, drawing.edge_labels, "")
     if legend:
         lines += _legend(prefix="")
     return "\n".join(lines + ["}", ""])
@@ -491,3 +492,21 @@ def _tooltip(op: Operation) -> str:
     if op.gradient_of is not None:
         text += f", in the gradient of '{op.gradient_of.name}'"
     return text
+
+
+def _body_clusters(ops: Sequence[Operation], edge_labels: bool, prefix: str) -> list[str]:
+    """Each control-flow body (a ``gn.cond`` branch, a loop body: a Graph attribute of an op)
+    as a cluster beside the drawing, labelled with its op, and its own bodies nested in it."""
+    lines = []
+    for op in ops:
+        for key, body in op.attrs.items():
+            if not isinstance(body, Graph):
+                continue
+            inner = f"{prefix}{op.name}/{key}:"
+            drawing = Drawing(body, edge_labels=edge_labels)
+            lines.append(f"subgraph {quote(f'cluster_{inner}')} {{")
+            lines.append(f'label={quote(f"{op.type} {op.name}: {key}")}; fontsize=10; '
+                         f'style="rounded,dashed"; color="#6c3fa0"')
+            lines += drawing.statements(inner) + _body_clusters(drawing.ops, edge_labels, inner)
+            lines.append("}")
+    return lines

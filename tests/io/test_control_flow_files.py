@@ -57,3 +57,17 @@ def test_tensorboard_graph_nests_bodies_under_their_op():
     stand_in = nodes["choose/then_branch/captured/x"]
     assert list(stand_in.input) == ["x"]  # the captured tensor's edge into the body
     assert list(nodes["choose/then_branch/grow"].input) == ["choose/then_branch/captured/x"]
+
+
+def test_viz_draws_each_body_as_a_cluster_labelled_with_its_op():
+    graph = gn.Graph()
+    with graph.as_default():
+        x = gn.placeholder(gn.float32, [3], name="x")
+        gn.scan(lambda acc, e: gn.cond(e > 0.0, lambda: acc + e, lambda: acc), x,
+                initializer=gn.constant(0.0), name="run")
+    dot = gn.viz.to_dot(graph)
+    assert 'subgraph "cluster_run/Scan/body:"' in dot
+    # the cond inside the scan body: a cluster nested in the body's cluster
+    assert 'subgraph "cluster_run/Scan/body:cond/then_branch:"' in dot
+    assert dot.index("cluster_run/Scan/body:cond/then_branch:") > dot.index(
+        "cluster_run/Scan/body:")
