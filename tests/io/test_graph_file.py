@@ -287,9 +287,12 @@ def test_every_registered_op_attribute_round_trips_and_has_the_declared_kind():
     for op_type, opdef in sorted(OP_TABLE.items()):
         for sample in (opdef.samples(rng, gn.float32) if opdef.samples else []):
             where = f"{op_type} sample"
-            check_attr_kinds(sample.attrs, where)
-            encoded = json.loads(json.dumps(encode_attr(sample.attrs, where)))
-            assert_same_value(decode_attr(encoded, where), sample.attrs)
+            # Control-flow bodies are written with their op, which resolves their captured
+            # tensors (tests/io/test_control_flow_files.py); every other attribute is here.
+            attrs = {k: v for k, v in sample.attrs.items() if not isinstance(v, gn.Graph)}
+            check_attr_kinds(attrs, where)
+            encoded = json.loads(json.dumps(encode_attr(attrs, where)))
+            assert_same_value(decode_attr(encoded, where), attrs)
             checked += 1
     for op in build_model().get_operations():
         check_attr_kinds(op.attrs, op.name)
