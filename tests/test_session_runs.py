@@ -114,3 +114,53 @@ def test_one_element_list_and_one_key_dict_fetches_are_mirrored(sess):
         assert type(result) is tuple and len(result) == 1
     for result in (sess.run(a), sess.make_callable(a)()):
         assert isinstance(result, np.ndarray)
+
+
+# ----- repeated runs: what was checked once is still checked -------------------------------
+def test_a_repeated_run_still_refuses_bad_feeds(sess):
+    x = gn.placeholder(gn.int32, [None, 2], name="x")
+    doubled = x * 2
+    good = np.array([[1, 2]], np.int32)
+    for _ in range(3):  # the same fetch and feed keys: the run's fast path
+        np.testing.assert_array_equal(sess.run(doubled, {x: good}), [[2, 4]])
+    with pytest.raises(gn.errors.InvalidArgumentError, match="1.5 is not an integer"):
+        sess.run(doubled, {x: [[1.5, 2.0]]})
+    with pytest.raises(gn.errors.InvalidArgumentError, match="1099511627776 is outside"):
+        sess.run(doubled, {x: np.array([[2 ** 40, 1]], np.int64)})
+    with pytest.raises(gn.errors.InvalidArgumentError, match=r"shape \(1, 3\)"):
+        sess.run(doubled, {x: np.array([[1, 2, 3]], np.int32)})
+    with pytest.raises(gn.errors.InvalidArgumentError, match="twice"):
+        sess.run(doubled, {x: good, "x:0": good})
+    np.testing.assert_array_equal(sess.run(doubled, {x: [[3, 4]]}), [[6, 8]])
+
+
+def test_a_shape_narrowed_after_a_run_is_enforced(sess):
+    x = gn.placeholder(gn.float32, [None], name="x")
+    y = x + 1.0
+    np.testing.assert_array_equal(sess.run(y, {x: np.zeros(3, np.float32)}), [1.0] * 3)
+    x.set_shape([2])
+    with pytest.raises(gn.errors.InvalidArgumentError, match=r"shape \(3,\)"):
+        sess.run(y, {x: np.zeros(3, np.float32)})
+    np.testing.assert_array_equal(sess.run(y, {x: np.zeros(2, np.float32)}), [1.0] * 2)
+
+
+def test_a_repeated_training_step_checks_each_batch_of_labels(sess):
+    x = gn.placeholder(gn.float32, [None, 2], name="x")
+    labels = gn.placeholder(gn.int32, [None], name="labels")
+    w = gn.Variable(np.ones((2, 3), np.float32))
+    line = _next_line()
+    loss = gn.reduce_mean(gn.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=gn.matmul(x, w)))
+    train = gn.train.GradientDescentOptimizer(0.1).minimize(loss)
+    sess.run(gn.global_variables_initializer())
+    xs = np.ones((2, 2), np.float32)
+    for _ in range(3):
+        sess.run(train, {x: xs, labels: np.array([0, 2], np.int32)})
+    before = sess.run(w)
+    for bad, fetches in ((-1, train), (3, [loss, train])):
+        # With the loss fetched, the loss and its gradient check the same labels once.
+        with pytest.raises(gn.errors.InvalidArgumentError,
+                           match=rf"SparseSoftmaxCrossEntropyWithLogits.* created at "
+                                 rf".*{THIS_FILE}:{line}: Received a label value of {bad} "):
+            sess.run(fetches, {x: xs, labels: np.array([0, bad], np.int32)})
+        np.testing.assert_array_equal(sess.run(w), before)

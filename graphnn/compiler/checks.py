@@ -132,6 +132,11 @@ def _through_steps(chain: tuple, values: np.ndarray) -> np.ndarray:
     return np.stack([_through(chain, step) for step in values])
 
 
+def _same_host_check(placed: PlacedCheck, other: PlacedCheck) -> bool:
+    return (placed.feed, placed.chain, placed.bound, placed.check.bad) == \
+        (other.feed, other.chain, other.bound, other.check.bad)
+
+
 class RunChecks:
     """The checks of one compiled run, split into constant, host and program checks.
 
@@ -157,10 +162,14 @@ class RunChecks:
                 self.program.append(placed)
             elif source in fed:
                 placed.feed, placed.chain = fed[source], chain
-                self.host.append(placed)
+                # A loss and its gradient check the same fed labels: one check does for both
+                # (the first op's error is the one either would raise).
+                if not any(_same_host_check(placed, other) for other in self.host):
+                    self.host.append(placed)
             elif self.constant_failure is None:
                 values = _through(chain, source.op.attrs["value"])
                 self.constant_failure = self._first_failure(placed, values, placed.bound)
+        self._host_tests = [(placed, placed.check.any_bad) for placed in self.host]
 
     @property
     def before_run(self) -> bool:
@@ -171,13 +180,13 @@ class RunChecks:
         """Raises for the first failing constant or host check; ``steps``: a run_loop's feeds."""
         if self.constant_failure is not None:
             raise self.constant_failure
-        for placed in self.host:
+        for placed, any_bad in self._host_tests:
             values = feed_values[placed.feed]
-            values = _through(placed.chain, values) if steps is None else \
-                _through_steps(placed.chain, values)
-            failure = self._first_failure(placed, values, placed.bound, steps)
-            if failure is not None:
-                raise failure
+            if placed.chain:
+                values = _through(placed.chain, values) if steps is None else \
+                    _through_steps(placed.chain, values)
+            if any_bad(values, placed.bound):
+                raise self._first_failure(placed, values, placed.bound, steps)
 
     def _first_failure(self, placed: PlacedCheck, values: np.ndarray, bound: int,
                        steps: Optional[int] = None) -> Optional[InvalidArgumentError]:

@@ -244,6 +244,7 @@ class Executable:
         self._state_in = [keys.get(v, v) for v in read_write]
         self._state_in_set = frozenset(self._state_in)
         self._state_read = [keys.get(v, v) for v in read_only]
+        self._state_args = self._state_in + self._state_read
         self._state_out = [keys.get(v, v) for v in written_order]
         self._written = len(self._state_out)
         self._state_shapes = {keys.get(v, v): v for v in plan.writes}
@@ -252,11 +253,18 @@ class Executable:
         self.random_keys = [keys.get(op, op) for op in plan.random_ops]
 
         self._fetch_is_op = [isinstance(f, Operation) for f in plan.fetches]
+        # Fetches that are all ops (a train step) give the same [None, ...] every run; fetches
+        # that are all tensors are the results after the written variables.
+        self._only_ops = tuple(None for _ in plan.fetches) if all(self._fetch_is_op) else None
+        self._tensor_results = None if any(self._fetch_is_op) else \
+            slice(len(written_order), len(written_order) + len(plan.fetches))
         self._needs_context = plan.needs_x64 or device is not None
         self._uses_counters = bool(plan.random_ops)
-        self._no_state = not (read_write or read_only)
+        self._host_checks = self._checks.before_run
+        # The arguments are the feeds (and large constants) alone.
+        self._feeds_only = not (read_write or read_only) and steps is None \
+            and not self._uses_counters
         self.stateless = not (plan.reads or plan.writes or plan.random_ops)
-        self._constant_list = list(self._constants)
         self._jitted = jax.jit(self._flat_function(traced, len(plan.feeds) + len(large),
                                                    len(read_write), len(read_only)),
                                donate_argnums=tuple(range(len(plan.feeds) + len(large),
@@ -363,15 +371,18 @@ class Executable:
             self.xla_compile_seconds = time.perf_counter() - start
         return self._compiled
 
-    def _arguments(self, feed_values: list, store: dict, counters: np.ndarray) -> list:
-        state = [store[k] for k in self._state_in] if self.steps is None else \
-            [self._state_value(store, k) for k in self._state_in]
-        args = [*feed_values, *self._constants, *state, *[store[k] for k in self._state_read]]
+    def _arguments(self, feed_values: Sequence, store: dict, counters: np.ndarray) -> list:
+        if self.steps is None:
+            args = [*feed_values, *self._constants, *map(store.__getitem__, self._state_args)]
+        else:
+            args = [*feed_values, *self._constants,
+                    *[self._state_value(store, k) for k in self._state_in],
+                    *[store[k] for k in self._state_read]]
         if self._uses_counters:
             args.append(counters)
         return args
 
-    def dispatch(self, feed_values: list, store: Optional[dict],
+    def dispatch(self, feed_values: Sequence, store: Optional[dict],
                  counters: Optional[np.ndarray]) -> tuple:
         """Starts the program and puts the written variables in ``store``.
 
@@ -380,10 +391,10 @@ class Executable:
         program runs asynchronously, unless it has value checks: then this waits for
         its status, and raises when a check failed, leaving every variable as it was.
         """
-        if self._checks.before_run:
+        if self._host_checks:
             self._checks.check_feeds(feed_values, self.steps)
-        if self._no_state and self.steps is None and not self._uses_counters:
-            args = feed_values + self._constant_list if self._constants else feed_values
+        if self._feeds_only:
+            args = [*feed_values, *self._constants] if self._constants else feed_values
         else:
             args = self._arguments(feed_values, store, counters)
         if self._needs_context:
@@ -400,14 +411,18 @@ class Executable:
                                  if key in self._state_in_set and key in store)
                 raise self._checks.program_error(status, self.steps)
         if self._written:
-            store.update(zip(self._state_out, results[:self._written]))
+            store.update(zip(self._state_out, results))  # the written values come first
         return results
 
-    def fetched(self, results: tuple) -> list:
+    def fetched(self, results: tuple) -> Sequence:
         """The fetched values of a dispatch as numpy arrays (waits for the program).
 
         These are the program's own output buffers, never a variable's stored buffer,
         so a later run donating the variables cannot touch them.
         """
+        if self._tensor_results is not None:
+            return list(map(np.asarray, results[self._tensor_results]))
+        if self._only_ops is not None:
+            return self._only_ops
         values = iter(results[self._written:])
         return [None if is_op else np.asarray(next(values)) for is_op in self._fetch_is_op]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Optional, Union
 
+import numpy as np
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Sample:
@@ -64,10 +66,44 @@ class ValueCheck:
         return dataclasses.replace(self, input=self.input + offset,
                                    bound=lambda shapes: bound(shapes[offset:]))
 
+    @property
+    def any_bad(self) -> Callable[[np.ndarray, int], bool]:
+        """``any_bad(values, bound)``: some element of the numpy array ``values`` is bad
+        (``bad(values, bound).any()``), in one cheap pass for an index check, which the host
+        makes on fed indices before every run."""
+        if self.bad is outside_range:
+            return any_outside_range
+        bad = self.bad
+        return lambda values, bound: bool(bad(values, bound).any())
+
 
 def outside_range(values: Any, bound: int) -> Any:
     """``ValueCheck.bad`` of an index into ``bound`` items: negative ones are outside too."""
     return (values < 0) | (values >= bound)
+
+
+_UNSIGNED = {np.dtype(signed): np.dtype(unsigned) for signed, unsigned in
+             ((np.int8, np.uint8), (np.int16, np.uint16), (np.int32, np.uint32),
+              (np.int64, np.uint64))}
+
+
+def any_outside_range(values: np.ndarray, bound: int) -> bool:
+    """``outside_range(values, bound).any()`` for a numpy array, in one pass."""
+    size = values.size
+    if size == 0:
+        return False
+    unsigned = _UNSIGNED.get(values.dtype)
+    # Seen as unsigned, a negative n-bit integer is at least 2**(n-1), so one maximum finds
+    # both kinds of bad index whenever the bound is no larger than that. For a few dozen
+    # values (a batch of labels), Python's max over the list beats a numpy reduction.
+    if unsigned is not None and bound <= 1 << (8 * values.dtype.itemsize - 1):
+        view = values.view(unsigned)
+        if size <= 32 and values.ndim == 1:
+            return max(view.tolist()) >= bound
+        return bool(np.maximum.reduce(view, axis=None) >= bound)
+    if values.dtype.kind == "u":
+        return bool(np.maximum.reduce(values, axis=None) >= bound)
+    return bool(outside_range(values, bound).any())
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
