@@ -9,6 +9,10 @@ output buffers, converted to numpy outside the lock. A program with value checks
 (``check_indices``) is waited for inside the lock, since a failed check must leave
 every variable and random stream as it was. Compiling happens under a second lock,
 so a new program compiles once while other runs go on.
+
+Repeated runs with the same fetches and feed keys reuse what the first one worked out
+(``_RunSignature``): numpy arrays of the fed tensors' dtypes, in shapes that already have
+a program, go straight to it; anything else is converted and checked in full.
 """
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ module decides, for one compiled run, where each check runs:
   constant folder leaves such an op alone, so the run reports it);
 - on a fed value, directly or through integer ops whose numpy reference gives the
   program's values (``OpDef.numpy_exact``: a cast, a reshape, ``labels - 1`` ...): on the
-  host, in numpy, before the program is dispatched, so the run stays asynchronous;
+  host, in numpy, before the program is dispatched, so the run stays asynchronous (one
+  pass per fed value and rule: a loss and its gradient checking the same labels share it);
 - on a value the graph computes: inside the compiled program. The first failing check's
   number, the position and the value come back as one small array beside the results;
   the program returns the variables' old values when a check fails, so the failed run
