@@ -24,12 +24,22 @@ creating an op.
 Names follow TensorFlow's rule (``check_name``): ``[A-Za-z0-9.][A-Za-z0-9_.\\-/>]*``,
 scope names may also start with ``_``, and no component between slashes is
 empty, ``.`` or ``..`` (names end up in file paths and tensor names ``op:0``).
+
+Running graph-building code again adds new ops beside the old ones (``x`` then
+``x_1``), as in TensorFlow 1. When code that builds ops (the innermost frame outside
+graphnn) is a new code object equal to one that already built ops in the same graph,
+the same source was compiled and run again (a notebook cell re-run, a reloaded
+module), so the graph now holds two copies of what it built: ``create_op`` warns,
+once per graph and file, and says how to start afresh. A loop, or a function called
+twice, reuses its code object and never warns.
 """
 from __future__ import annotations
 
 import contextlib
 import operator
 import re
+import warnings
+from types import CodeType
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
@@ -37,7 +47,7 @@ import numpy as np
 from graphnn.errors import DTypeError, NotFoundError, ShapeError
 from graphnn.framework import nx_export, registry, session_stack, values
 from graphnn.framework.dtypes import as_dtype
-from graphnn.framework.location import user_location
+from graphnn.framework.location import user_code_location
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 
@@ -179,6 +189,12 @@ class Graph:
         # A control-flow body (a branch of gn.cond, a loop body) is a Graph of its own
         # nested in the graph it is built in; its ops may read that graph's tensors.
         self.outer_graph: Optional[Graph] = None
+        # Re-run detection (module docstring): code objects compare by value, so _builders
+        # ((file, code) -> first op built) finds a recompiled cell; _builder_ids keeps every
+        # builder by identity (a fast path, and no id is reused).
+        self._builders: dict[tuple[str, CodeType], str] = {}
+        self._builder_ids: dict[int, CodeType] = {}
+        self._rerun_files_warned: set[str] = set()
 
     @property
     def seed(self) -> Optional[int]:
@@ -310,7 +326,9 @@ class Graph:
         else:
             requested = name or op_type
             check_name(requested, in_scope=bool(self._name_stack))
-        location = location or user_location()
+        code = None
+        if location is None:
+            location, code = user_code_location()
         try:
             specs = opdef.infer(inputs, **attrs)
         except (ValueError, TypeError, IndexError) as error:
@@ -337,6 +355,8 @@ class Graph:
         self._ops[full_name] = op
         for tensor in inputs:
             self._consumers.setdefault(tensor, []).append(op)
+        if code is not None:
+            self._warn_if_rerun(op, code)
         return op
 
     def capture(self, tensor: Tensor, op_type: str) -> Tensor:
@@ -364,6 +384,26 @@ class Graph:
         if all(default.is_within(g) for g in graphs):
             return default
         return self if len(graphs) == 1 else None
+
+    def _warn_if_rerun(self, op: Operation, code: CodeType) -> None:
+        """Warns when a recompiled copy of code that built ops here builds again."""
+        if id(code) in self._builder_ids:
+            return
+        self._builder_ids[id(code)] = code
+        file = op.location[0]
+        first_name = self._builders.get((file, code))
+        if first_name is None:
+            self._builders[(file, code)] = op.name
+            return
+        if file in self._rerun_files_warned:
+            return
+        self._rerun_files_warned.add(file)
+        warnings.warn_explicit(
+            f"This code ran again and builds its ops a second time in the same graph: "
+            f"'{op.name}' is added beside '{first_name}', which its earlier run built, and "
+            f"the graph keeps both (as in TensorFlow 1). To rebuild from scratch, build in a "
+            f"fresh graph (`with gn.Graph().as_default():`) or call gn.reset_default_graph() "
+            f"first.", UserWarning, file, op.location[1])
 
     def constant(self, array: np.ndarray, name: Optional[str] = None) -> Tensor:
         """A Const op holding a numpy array (already of a graphnn dtype)."""
