@@ -9,14 +9,14 @@ LOWEST_VENV := .venv-lowest
 # cannot drift apart; uv finds it on PATH or downloads it.
 LOWEST_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"/\1/p' pyproject.toml)
 
-.PHONY: demo test test-lowest bench clean
+.PHONY: demo test test-lowest bench notebooks clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,notebooks]"
 	touch $@
 
 # A fresh venv each time pyproject.toml changes: installing into an existing one
@@ -40,7 +40,13 @@ test-lowest: $(LOWEST_VENV)/.installed
 		print('lowest versions: Python', sys.version.split()[0], 'jax', jax.__version__, \
 		'jaxlib', jaxlib.__version__, 'numpy', numpy.__version__, \
 		'networkx', networkx.__version__, 'ml_dtypes', ml_dtypes.__version__)"
-	$(LOWEST_VENV)/bin/python -m pytest -q -n 2
+	$(LOWEST_VENV)/bin/python -m pytest -q -n 2 --ignore=tests/notebooks
+
+# The notebooks run once, in `make test` (tests/notebooks): they check the tutorials, not the
+# version bounds, and take a while, so test-lowest leaves them out (and does not install
+# the notebooks extra). `make notebooks` re-executes them and saves their outputs.
+notebooks: $(VENV)/.installed
+	$(BIN)/python tools/run_notebooks.py
 
 bench: $(VENV)/.installed
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev,bench]"
