@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -63,11 +63,12 @@ def notebook_client(notebook: nbformat.NotebookNode, path: Path) -> Iterator[Not
     not TCP, so it prints no warning about unencrypted TCP into the logs.
     """
     with tempfile.TemporaryDirectory(prefix="graphnn-kernel-") as sockets:
-        manager = AsyncKernelManager(kernel_name="python3", transport="ipc",
-                                     ip=os.path.join(sockets, "kernel"))
-        yield NotebookClient(notebook, km=manager, timeout=CELL_TIMEOUT_SECONDS,
-                             resources={"metadata": {"path": str(path.parent)}},
-                             record_timing=False)
+        # The client creates (and so shuts down) its kernel manager from this config.
+        config = Config({"KernelManager": {"transport": "ipc",
+                                           "ip": os.path.join(sockets, "kernel")}})
+        yield NotebookClient(notebook, config=config, kernel_name="python3",
+                             timeout=CELL_TIMEOUT_SECONDS, record_timing=False,
+                             resources={"metadata": {"path": str(path.parent)}})
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
@@ -112,7 +113,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         notebook = execute(path.resolve())
         nbformat.write(notebook, path)
         figures = ", ".join(str(p.relative_to(REPO)) for p in write_figures(notebook))
-        print(f"{path}: {time.perf_counter() - start:.1f} s" + (f"; wrote {figures}" if figures else ""))
+        print(f"{os.path.relpath(path)}: {time.perf_counter() - start:.1f} s"
+              + (f"; wrote {figures}" if figures else ""))
     return 0
 
 
