@@ -47,6 +47,7 @@ from graphnn.compat.v1._ops import (arg_max, arg_min, argmax, argmin, div, expan
                                    reduce_min, reduce_prod, reduce_sum, scalar_mul, shape, size,
                                    squared_difference, squeeze, to_double, to_float, to_int32,
                                    to_int64, transpose, zeros_like)
+from graphnn.compat.v1._control_flow import Print, cond, map_fn, scan, while_loop
 from graphnn.compat.v1._tf1_names import TF1_NAMES
 from graphnn.compat.v1._session import (ConfigProto, GPUOptions, GraphOptions, InteractiveSession,
                                        OptimizerOptions, RunMetadata, RunOptions, Session)
@@ -210,10 +211,6 @@ def device(device_name_or_function: Any) -> Iterator[None]:
 
 
 _HINTS = {
-    "Print": "graphnn has no print op yet; fetch the tensor with sess.run and print it",
-    "cond": "graphnn has no control-flow ops yet",
-    "while_loop": "graphnn has no control-flow ops yet",
-    "scan": "graphnn has no control-flow ops yet",
     "contrib": "tf.contrib was removed from TensorFlow and is not provided",
     "enable_eager_execution": "graphnn builds graphs only",
     "enable_v2_behavior": "graphnn provides TF 1's graph mode only",
