@@ -163,6 +163,27 @@ def build_body(fn: Callable, name: str, args: Sequence[Any] = ()) -> tuple[FuncG
 
 
 # ----- running a body -----------------------------------------------------------------
+def _walk_body(body: FuncGraph, values: Sequence[Any],
+               evaluate: Callable[[Operation, list], Sequence[Any]]) -> list:
+    """Runs every op of ``body`` in order with ``evaluate(op, args) -> outputs`` on
+    ``values`` for ``inputs + captures``; an assign reads the value its variable was last
+    given in the body. Returns the outputs, then the final values of ``written``."""
+    env = dict(zip(body.inputs + body.captures, values))
+    current: dict[Operation, Any] = {}
+    for op in body.get_operations():
+        if op.outputs and all(t in env for t in op.outputs):
+            continue
+        args = [env[t] for t in op.inputs]
+        assigns = op.op_def.assigns
+        if assigns:
+            args[0] = current.get(op.inputs[0].op, args[0])
+        outputs = evaluate(op, args)
+        if assigns:
+            current[op.inputs[0].op] = outputs[0]
+        env.update(zip(op.outputs, outputs))
+    return [env[t] for t in body.outputs] + [current.get(t.op, env[t]) for t in body.written]
+
+
 def call_body(body: FuncGraph, values: Sequence[Any], key: Any = None) -> list:
     """Runs ``body`` inside a JAX trace on ``values`` for ``inputs + captures``.
 
@@ -171,50 +192,34 @@ def call_body(body: FuncGraph, values: Sequence[Any], key: Any = None) -> list:
     lowering, so shape arithmetic works. Random ops draw from ``key`` folded with their id.
     Returns the outputs, then the final values of the ``written`` variables.
     """
-    env = dict(zip(body.inputs + body.captures, values))
-    current: dict[Operation, Any] = {}
-    for op in body.get_operations():
-        if op.outputs and all(t in env for t in op.outputs):
-            continue
+    def lower(op: Operation, args: list) -> Sequence[Any]:
         opdef = op.op_def
-        args = [env[t] for t in op.inputs]
-        if opdef.assigns:
-            args[0] = current.get(op.inputs[0].op, args[0])
         if not opdef.stateful and args and all(isinstance(a, np.ndarray) for a in args):
-            outputs = evaluate_static(op, args)
-        else:
-            kwargs = dict(op.attrs)
-            if draws_random(op):
-                base = key if key is not None else jax.random.PRNGKey(0)
-                kwargs["key"] = jax.random.fold_in(base, op._id)
-            result = opdef.lower(*args, **kwargs)
-            outputs = result if isinstance(result, tuple) else (result,)
-        if opdef.assigns:
-            current[op.inputs[0].op] = outputs[0]
-        env.update(zip(op.outputs, outputs))
-    return [env[t] for t in body.outputs] + [current.get(t.op, env[t]) for t in body.written]
+            return evaluate_static(op, args)
+        kwargs = dict(op.attrs)
+        if draws_random(op):
+            base = key if key is not None else jax.random.PRNGKey(0)
+            kwargs["key"] = jax.random.fold_in(base, op._id)
+        result = opdef.lower(*args, **kwargs)
+        return result if isinstance(result, tuple) else (result,)
+
+    return _walk_body(body, values, lower)
 
 
 def evaluate_numpy(body: FuncGraph, values: Sequence[Any]) -> list:
     """``call_body`` with the ops' numpy references (for the op harness)."""
-    env = dict(zip(body.inputs + body.captures, values))
-    current: dict[Operation, Any] = {}
-    for op in body.get_operations():
-        if op.outputs and all(t in env for t in op.outputs):
-            continue
+    def reference(op: Operation, args: list) -> Sequence[Any]:
         opdef = op.op_def
-        args = [env[t] for t in op.inputs]
         if opdef.assigns:
-            args[0] = current.get(op.inputs[0].op, args[0])
-            outputs = (np.asarray(opdef.lower(*args)),)
-            current[op.inputs[0].op] = outputs[0]
+            outputs = (opdef.lower(*args),)
         elif opdef.source:
             outputs = (op.attrs["value"],)
         else:
             result = opdef.reference(*args, **op.attrs)
             outputs = result if isinstance(result, tuple) else (result,)
-        env.update(zip(op.outputs, (np.asarray(o) for o in outputs)))
-    return [env[t] for t in body.outputs] + [current.get(t.op, env[t]) for t in body.written]
+        return tuple(np.asarray(o) for o in outputs)
+
+    return _walk_body(body, values, reference)
 
 
 # ----- rebuilding a body elsewhere (gradients) -----------------------------------------
