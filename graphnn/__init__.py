@@ -9,10 +9,11 @@ Example:
     array([12.], dtype=float32)
 """
 from graphnn import datasets, debugging, errors, io, nn, summary, train, viz
-from graphnn import callbacks, layers, models, plot
+from graphnn import callbacks, distribute, layers, models, plot
 from graphnn.compiler.autodiff import gradients, hessians
 from graphnn.compiler.forward import jvp
 from graphnn.compiler.gradient_paths import explain_gradient
+from graphnn.framework.devices import device
 from graphnn.framework.dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8,
                                       int16, int32, int64, string, uint8)
 from graphnn.framework.dtypes import bool_ as bool  # noqa: A001 (TF's name gn.bool)

@@ -13,6 +13,10 @@ so a new program compiles once while other runs go on.
 Repeated runs with the same fetches and feed keys reuse what the first one worked out
 (``_RunSignature``): numpy arrays of the fed tensors' dtypes, in shapes that already have
 a program, go straight to it; anything else is converted and checked in full.
+
+Each fed value is transferred to the device(s) once per run, by ``jax.jit`` placing the
+numpy argument (with a ``MirroredStrategy``: split over the replicas or replicated, as
+``compiler.placement`` says); variables stay on the device(s) between runs.
 """
 from __future__ import annotations
 
@@ -30,10 +34,12 @@ from graphnn.compiler.host import HostPlan, is_host_value
 from graphnn.compiler.lowering import Executable, op_seed, random_base_seed
 from graphnn.compiler.numerics import check_every_output
 from graphnn.compiler.passes import PassRecord, run_pipeline
+from graphnn.compiler.placement import collectives, placement_notes
 from graphnn.compiler.plan import make_plan
 from graphnn.compiler.report import CompileReport
 from graphnn.compiler.subgraph import copy_for_run
 from graphnn.compiler.xla_options import MODES as XLA_MODES
+from graphnn.distribute.strategy import MirroredStrategy, get_strategy
 from graphnn.errors import InvalidArgumentError
 from graphnn.feeds import as_feed_tensor, check_fed_once, convert_feed, convert_feed_sequence
 from graphnn.framework import session_stack
@@ -113,6 +119,14 @@ class _FetchStructure:
         return kind(rebuilt)
 
 
+def _named_shardings(executable: Executable, feed_tensors: list) -> dict:
+    """{fed tensor or variable name: its sharding in the compiled program}."""
+    feeds, variables = executable.argument_shardings()
+    named = {t.name: sharding for t, sharding in zip(feed_tensors, feeds)}
+    named.update((variable.name, sharding) for variable, sharding in variables.items())
+    return named
+
+
 def _refuse_host_values(structure: _FetchStructure, method: str) -> None:
     if structure.host_values:
         names = [leaf.name for leaf in structure.leaves if is_host_value(leaf)]
@@ -184,6 +198,13 @@ class Session:
     waits for its checks: a debugging mode). Inside control flow it names the ``gn.cond``
     or loop op whose result holds the NaN/Inf.
 
+    ``strategy`` (a ``gn.distribute.MirroredStrategy``; by default the one whose
+    ``scope()`` the Session is created in) runs every run as one program partitioned over
+    the strategy's devices: feeds whose leading dimension is None are split along it over
+    the replicas (a batch the replica count does not divide is an ``InvalidArgumentError``),
+    other feeds and the variables are replicated, and XLA inserts the collectives.
+    ``device`` and ``strategy`` exclude each other. ``sess.devices`` lists where runs execute.
+
     Example:
         >>> x = gn.placeholder(gn.float32, [None])
         >>> y = 2.0 * x + 1.0
@@ -194,7 +215,7 @@ class Session:
 
     def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
                  optimize: bool = True, check_indices: bool = True, xla_options: str = "auto",
-                 check_numerics: bool = False):
+                 check_numerics: bool = False, strategy: Optional[MirroredStrategy] = None):
         if xla_options not in XLA_MODES:
             raise InvalidArgumentError(f"Session(xla_options={xla_options!r}): expected one of "
                                        f"{', '.join(map(repr, XLA_MODES))}")
@@ -204,6 +225,11 @@ class Session:
         self.optimize = optimize
         self.check_indices = check_indices
         self.check_numerics = check_numerics
+        self.strategy = strategy if strategy is not None else get_strategy()
+        if self.strategy is not None and device is not None:
+            raise InvalidArgumentError(f"Session(device={device!r}, strategy=...): a strategy "
+                                       f"chooses its own devices; give one or the other")
+        self._placement = self.strategy.placement if self.strategy is not None else None
         self._device = _select_device(device)
         self._store: dict[Operation, Any] = {}
         self._cache: dict[tuple, Executable] = {}
@@ -213,6 +239,8 @@ class Session:
         self._runs: dict[tuple, _RunSignature] = {}
         self._counters: dict[Operation, int] = {}
         self._base_seed = random_base_seed(self.graph.seed)
+        if self.strategy is not None and self.graph.seed is None:
+            self._base_seed = self.strategy.common_seed(self._base_seed)
         self._closed = False
         self._context = None
         # _lock: the variable store and random counters; _compile_lock: the caches.
@@ -243,6 +271,16 @@ class Session:
     def as_default(self):
         """``with sess.as_default():`` makes ``eval()``/``run()`` use this session."""
         return session_stack.default_session(self)
+
+    @property
+    def devices(self) -> list:
+        """The JAX devices this session's runs execute on (all of its strategy's)."""
+        if self._placement is not None:
+            return self._placement.devices
+        if self._device is not None:
+            return [self._device]
+        default = jax.config.jax_default_device
+        return [default if isinstance(default, jax.Device) else jax.devices()[0]]
 
     # ----- running -----------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
@@ -368,7 +406,8 @@ class Session:
             raise InvalidArgumentError(f"Cannot load value of shape {array.shape} into Variable "
                                        f"'{variable.op.name}' of shape {variable.shape}")
         with jax.enable_x64(variable.dtype.is_64bit):
-            value = jax.device_put(array, self._device)
+            value = jax.device_put(array, self._device) if self._placement is None else \
+                self._placement.put(array, self._placement.variable(variable.op))
         with self._lock:
             self._check_open()
             self._store[variable.op] = value
@@ -431,10 +470,13 @@ class Session:
         for op in optimized.random_ops:
             graph_seed, seed = op_seed(run.origin[op], self.graph.seed)
             seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
+        feed_shardings = [] if self._placement is None else [
+            self._placement.feed(t, shape, steps) for t, shape in zip(feed_tensors, shapes)]
         executable = Executable(optimized, seeds, self._device, state_keys=run.origin,
                                 steps=steps, check_indices=self.check_indices,
-                                xla_options=self.xla_options)
-        self._reports[executable] = (records, run.graph)
+                                xla_options=self.xla_options, placement=self._placement,
+                                feed_shardings=feed_shardings)
+        self._reports[executable] = (records, run.graph, placement_notes(plan.ops, self.devices))
         self._note_signature(plan_key, feed_tensors, shapes)
         return executable
 
@@ -460,6 +502,7 @@ class Session:
             >>> print(report)          # a table: pass, nodes before -> after, rules fired
             >>> report.optimized_graph # an ordinary gn.Graph
             >>> report.cost.flops      # XLA's estimate of the program's FLOPs (and memory)
+            >>> report.collectives     # {"all-reduce": 2} under a MirroredStrategy
         """
         self._check_open()
         structure = _FetchStructure(self.graph, fetches)
@@ -468,14 +511,16 @@ class Session:
         with self._compile_lock:
             if executable.xla_compile_seconds is None:
                 executable.compile(feed_values, self._store, self._counter_values(executable))
-        records, graph = self._reports[executable]
+        records, graph, notes = self._reports[executable]
         plan_key = (tuple(structure.leaves), tuple(feed_tensors))
         compiled = [{t.op.name: shape for t, shape in zip(feed_tensors, shapes)}
                     for shapes in self._signatures.get(plan_key, [])]
         return CompileReport(passes=list(records), xla_compile_seconds=executable.xla_compile_seconds,
                              trace_seconds=executable.trace_seconds, optimized_graph=graph,
                              compiled_shapes=compiled, xla_choice=executable.xla_choice,
-                             cost=program_cost(executable.compiled))
+                             cost=program_cost(executable.compiled), devices=self.devices,
+                             placement=notes, collectives=collectives(executable.compiled),
+                             shardings=_named_shardings(executable, feed_tensors))
 
     def _counter_values(self, executable: Executable) -> np.ndarray:
         if not executable.random_keys:

@@ -12,6 +12,10 @@ here) before its first run, so its memory needs are checked before anything runs
 runs then dispatch through ``jax.jit``, whose cache holds that same program. A program
 for which ``compiler.xla_options`` chooses XLA options of its own is compiled with them
 and runs through that compiled object instead (also a direct dispatch).
+
+With a ``placement`` (``compiler.placement``: a device mesh), the program is jitted with
+the shardings it gives its arguments and results, and XLA's SPMD partitioner does the
+rest; the program's text is the same.
 """
 from __future__ import annotations
 
@@ -202,7 +206,9 @@ class Executable:
     every fetched value comes back stacked. ``check_indices`` places the ops' value checks
     (``compiler.checks``); a failing one raises ``InvalidArgumentError`` from the run and
     leaves every variable as it was. ``xla_options`` is ``"auto"`` (XLA options chosen
-    per program by ``compiler.xla_options``) or ``"default"`` (XLA's own).
+    per program by ``compiler.xla_options``) or ``"default"`` (XLA's own). ``placement``
+    (a ``compiler.placement.MeshPlacement``, with ``feed_shardings`` for the fed values)
+    runs the program over a device mesh instead of on ``device``.
 
     Attributes:
         ready: compiled, and its memory needs checked (``prepare``): runs may dispatch.
@@ -213,7 +219,8 @@ class Executable:
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
-                 check_indices: bool = True, xla_options: str = "auto"):
+                 check_indices: bool = True, xla_options: str = "auto", placement: Any = None,
+                 feed_shardings: Sequence = ()):
         self.plan = plan
         self.steps = steps
         self.trace_count = 0
@@ -265,11 +272,31 @@ class Executable:
         self._feeds_only = not (read_write or read_only) and steps is None \
             and not self._uses_counters
         self.stateless = not (plan.reads or plan.writes or plan.random_ops)
+        self._placement = placement
+        shardings = {} if placement is None else self._shardings(feed_shardings, len(large))
+        self._place_arguments = placement is not None and not placement.fully_addressable
+        if self._place_arguments:
+            self._constants = tuple(placement.put(c, placement.replicated)
+                                    for c in self._constants)
         self._jitted = jax.jit(self._flat_function(traced, len(plan.feeds) + len(large),
                                                    len(read_write), len(read_only)),
                                donate_argnums=tuple(range(len(plan.feeds) + len(large),
                                                           len(plan.feeds) + len(large)
-                                                          + len(read_write))))
+                                                          + len(read_write))), **shardings)
+
+    def _shardings(self, feed_shardings: Sequence, constants: int) -> dict:
+        """``jax.jit``'s in and out shardings: feeds as given, constants, counters and
+        fetched values replicated, each variable as the placement stores it."""
+        placement = self._placement
+        replicated = placement.replicated
+        inputs = [*feed_shardings, *[replicated] * constants,
+                  *map(placement.variable, self._state_args),
+                  *([replicated] if self._uses_counters else [])]
+        outputs = [*map(placement.variable, self._state_out),
+                   *[replicated for is_op in self._fetch_is_op if not is_op],
+                   *([replicated] if self._checked else [])]
+        self._in_shardings = inputs
+        return {"in_shardings": tuple(inputs), "out_shardings": tuple(outputs)}
 
     def _flat_function(self, traced, n_feeds: int, n_read_write: int, n_read_only: int):
         """``traced`` over flat positional arguments and results: feeds, read-write state,
@@ -288,6 +315,14 @@ class Executable:
             return tuple(written) + tuple(f for f in fetched if f is not None) + checked
 
         return flat
+
+    def argument_shardings(self) -> tuple[list, dict]:
+        """The shardings the compiled program takes its arguments in (once compiled): the
+        feeds' in feed order, and {variable (state key): its sharding}."""
+        shardings = self._compiled.input_shardings[0]
+        feeds = len(self.plan.feeds)
+        state = shardings[feeds + len(self._constants):]
+        return list(shardings[:feeds]), dict(zip(self._state_args, state))
 
     @property
     def compiled(self) -> Any:
@@ -348,6 +383,8 @@ class Executable:
         self.ready = True
 
     def _lower_and_compile(self, args: list) -> Any:
+        if self._place_arguments:
+            args = self._placement.put_all(args, self._in_shardings)
         with self._context():
             start = time.perf_counter()
             traced = self._jitted.trace(*args)
@@ -397,6 +434,8 @@ class Executable:
             args = [*feed_values, *self._constants] if self._constants else feed_values
         else:
             args = self._arguments(feed_values, store, counters)
+        if self._place_arguments:
+            args = self._placement.put_all(args, self._in_shardings)
         if self._needs_context:
             with self._context():
                 results = self._call(*args)

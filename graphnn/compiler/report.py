@@ -28,6 +28,12 @@ class CompileReport:
             part of ``xla_compile_seconds``.
         cost: XLA's estimate of the compiled program's FLOPs and memory (``ProgramCost``:
             ``.flops``, ``.bytes_accessed``, ``.temp_bytes`` ...), None when unknown.
+        devices: the JAX devices the program runs on.
+        placement: what became of the ops pinned with ``gn.device`` (soft placement).
+        collectives: {HLO collective, e.g. ``"all-reduce"``: count} in the compiled program
+            (XLA's partitioner inserts them under a ``MirroredStrategy``).
+        shardings: {fed tensor or variable name: its ``jax.sharding.Sharding``} as the
+            compiled program takes it.
     """
 
     passes: list
@@ -37,6 +43,10 @@ class CompileReport:
     compiled_shapes: list
     xla_choice: Optional[XlaChoice] = None
     cost: Optional[ProgramCost] = None
+    devices: list = dataclasses.field(default_factory=list)
+    placement: list = dataclasses.field(default_factory=list)
+    collectives: dict = dataclasses.field(default_factory=dict)
+    shardings: dict = dataclasses.field(default_factory=dict)
 
     @property
     def xla_options(self) -> dict:
@@ -69,6 +79,10 @@ class CompileReport:
                          f"{f' ({given})' if given else ''}: {self.xla_choice.reason}")
         if self.cost is not None:
             lines.append(str(self.cost))
+        if len(self.devices) > 1 or self.collectives:
+            counted = ", ".join(f"{name} x{n}" for name, n in sorted(self.collectives.items()))
+            lines.append(f"runs on {len(self.devices)} devices; collectives: {counted or 'none'}")
+        lines.extend(f"placement: {note}" for note in self.placement)
         for shapes in self.compiled_shapes:
             described = ", ".join(f"{name}: {tuple(shape)}" for name, shape in shapes.items())
             lines.append(f"compiled for feeds {{{described}}}")

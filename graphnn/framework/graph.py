@@ -114,6 +114,7 @@ class Operation:
         location: (file, line) where user code created the op.
         gradient_of: for nodes added by ``gn.gradients``, the forward Operation
             they differentiate; None otherwise.
+        device: the device ``gn.device`` asked for (``"/device:GPU:0"``), "" if none.
     """
 
     def __init__(self, graph: Graph, op_type: str, name: str, inputs: tuple, control_inputs: tuple,
@@ -127,6 +128,7 @@ class Operation:
         self.location = location
         self.outputs: tuple = ()
         self.gradient_of = gradient_of
+        self.device = graph.device_scope
         self._id = op_id
 
     @property
@@ -184,6 +186,7 @@ class Graph:
         self._collections: dict[str, list] = {}
         self._consumers: dict[Tensor, list[Operation]] = {}
         self._seed: Optional[int] = None
+        self.device_scope = ""  # set by gn.device (framework/devices.py)
         self._next_id = 0
         self._version = 0
         # A control-flow body (a branch of gn.cond, a loop body) is a Graph of its own

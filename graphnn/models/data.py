@@ -74,19 +74,25 @@ def validation_split_indices(y: np.ndarray, fraction: float, loss: Loss,
     return train, validation
 
 
-def padded_batches(arrays: Sequence[np.ndarray], order: np.ndarray, batch_size: int
-                   ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Arrays reshaped to (steps, batch_size, ...) in ``order``, and the sample weights.
+def padded_batches(arrays: Sequence[np.ndarray], order: np.ndarray, batch_size: int,
+                   replicas: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
+    """Arrays reshaped to (steps, width, ...) in ``order``, and the sample weights.
 
-    The last batch is filled up with the first samples of ``order`` given weight 0, so
-    every batch has one shape (one compiled program) and every sample counts once.
-    Padding with real samples, not zeros, keeps batch statistics (BatchNormalization)
-    and label checks meaningful.
+    Each step takes the next ``batch_size`` samples of ``order``. The last batch is
+    filled up with the first samples of ``order`` given weight 0, so every batch has one
+    shape (one compiled program) and every sample counts once. ``width`` is
+    ``batch_size`` rounded up to a multiple of ``replicas`` (a MirroredStrategy splits
+    each batch that many ways): every batch is then filled up the same way. Padding with
+    real samples, not zeros, keeps batch statistics (BatchNormalization) and label
+    checks meaningful.
     """
     count = len(order)
     steps = math.ceil(count / batch_size)
-    pad = steps * batch_size - count
-    index = np.concatenate([order, order[:pad]])
-    weights = np.concatenate([np.ones(count, np.float32), np.zeros(pad, np.float32)])
-    batched = [a[index].reshape(steps, batch_size, *a.shape[1:]) for a in arrays]
-    return batched, weights.reshape(steps, batch_size)
+    width = math.ceil(batch_size / replicas) * replicas
+    column = np.arange(width)
+    position = np.arange(steps)[:, None] * batch_size + column
+    real = (column < batch_size) & (position < count)
+    padding_rank = np.cumsum(~real).reshape(steps, width) - 1  # padding takes order[0], [1] ...
+    index = order[np.where(real, np.minimum(position, count - 1), padding_rank % count)]
+    batched = [a[index] for a in arrays]
+    return batched, real.astype(np.float32)

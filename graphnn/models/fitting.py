@@ -98,7 +98,8 @@ def fit_epochs(model: Any, graph: TrainingGraph, xs: list[np.ndarray], y: np.nda
         # trained, so a saved and loaded model resumes with the order it would have had.
         rng = np.random.default_rng([model.shuffle_seed, model.epochs_trained])
         order = rng.permutation(len(y)) if shuffle else np.arange(len(y))
-        (*x_batches, y_batches), weights = data.padded_batches([*xs, y], order, batch_size)
+        (*x_batches, y_batches), weights = data.padded_batches([*xs, y], order, batch_size,
+                                                               model.replicas)
         progress = EpochProgress(out, verbose, bar, epoch, epochs, steps)
         sums = EpochSums()
         for start in range(0, steps, length):

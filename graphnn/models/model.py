@@ -17,6 +17,12 @@ variables, to other tensors.
 ``fit`` runs each epoch through ``sess.run_loop`` (see ``fitting``). Every sample is
 used each epoch: the last partial batch is padded to ``batch_size`` with samples of
 weight 0, never dropped, and the reported loss is the mean over all samples.
+
+A model built inside ``strategy.scope()`` (a ``gn.distribute.MirroredStrategy``) trains,
+evaluates and predicts data-parallel on it: each batch is split over the replicas, and
+a ``batch_size`` the replica count does not divide is padded up to the next multiple
+with weight-0 samples (so the weights equal a one-device fit's within float tolerance;
+BatchNormalization's batch statistics, which see the padding, aside).
 ``validation_split`` holds out a seeded random fraction (seed: the graph's seed when
 the model was made, else 0), stratified by class for classification losses, unlike
 Keras's last fraction (which gives no validation sample of the last classes on
@@ -38,6 +44,7 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 import numpy as np
 
 from graphnn.callbacks.callbacks import Callback, History
+from graphnn.distribute.strategy import get_strategy
 from graphnn.framework.graph import Graph, get_default_graph
 from graphnn.framework.tensor import Tensor
 from graphnn.layers.base import Layer, resolve_training
@@ -115,6 +122,7 @@ class Model:
         self.epochs_trained = 0
         self._training: Optional[Tensor] = None
         self._session: Optional[Session] = None
+        self._strategy = get_strategy()  # the model trains on the strategy it is built under
         self._initialized: set[Variable] = set()
         self._compiled: Optional[dict] = None
         self._compile_arguments: Optional[dict] = None
@@ -271,8 +279,13 @@ class Model:
     def session(self) -> Session:
         """The model's own Session on its graph (created at first use)."""
         if self._session is None:
-            self._session = Session(self.graph)
+            self._session = Session(self.graph, strategy=self._strategy)
         return self._session
+
+    @property
+    def replicas(self) -> int:
+        """How many ways each batch is split (the strategy the model was built under)."""
+        return self._strategy.num_replicas_in_sync if self._strategy is not None else 1
 
     def _initialize(self, variables: Sequence[Variable]) -> None:
         new = [v for v in variables if v not in self._initialized]
@@ -381,7 +394,10 @@ class Model:
         """Trains for epochs ``initial_epoch`` .. ``epochs - 1`` over (x, y); returns the History.
 
         Every sample is used each epoch: the last partial batch is padded with weight-0
-        samples, never dropped. Each epoch runs in one compiled program (a few equal
+        samples, never dropped. Under a ``MirroredStrategy`` (the model was built in its
+        ``scope()``) each batch is split over the replicas, and a ``batch_size`` the
+        replica count does not divide is padded up to a multiple of it, likewise with
+        weight-0 samples: the loss and the updates are those of ``batch_size`` samples. Each epoch runs in one compiled program (a few equal
         chunks of it while a progress bar is drawn). ``verbose=1`` draws a tqdm bar per
         epoch on a terminal or notebook and otherwise writes one line per epoch
         (``Epoch 1/3 - loss: 0.5120 - ...``) to ``file`` (stdout); ``verbose=2`` always
@@ -421,7 +437,7 @@ class Model:
         """Loss and metrics over every sample of (xs, y) in inference mode."""
         batch_size = min(batch_size, len(y))
         (*x_batches, y_batches), weights = data.padded_batches([*xs, y], np.arange(len(y)),
-                                                               batch_size)
+                                                               batch_size, self.replicas)
         feed = {graph.y: y_batches, graph.w: weights,
                 **{t: b for t, b in zip(self.inputs, x_batches)}}
         for callback in callbacks:
@@ -471,7 +487,8 @@ class Model:
         self._initialize(self.weights)
         count = len(xs[0])
         batch_size = min(batch_size, count)
-        batches, _ = data.padded_batches(xs, np.arange(count), batch_size)
+        batches, weights = data.padded_batches(xs, np.arange(count), batch_size, self.replicas)
+        real = weights > 0
         callbacks = list(callbacks or ())
         for callback in callbacks:
             callback.set_model(self)
@@ -480,11 +497,10 @@ class Model:
         for step, batch in enumerate(outputs):
             for callback in callbacks:
                 callback.on_predict_batch_begin(step, {})
-                callback.on_predict_batch_end(
-                    step, {"outputs": batch[:min(batch_size, count - step * batch_size)]})
+                callback.on_predict_batch_end(step, {"outputs": batch[real[step]]})
         for callback in callbacks:
             callback.on_predict_end({})
-        return outputs.reshape(-1, *outputs.shape[2:])[:count]
+        return outputs[real]
 
     def save(self, path: str) -> None:
         """Writes the model to the directory ``path`` (see ``gn.models.load_model``).

@@ -6,6 +6,7 @@ import pytest
 
 import graphnn as gn
 from graphnn import layers
+from graphnn.models import data
 
 
 @pytest.fixture(autouse=True)
@@ -218,3 +219,16 @@ def test_iris_reaches_95_percent_test_accuracy():
                   metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=60, batch_size=16, verbose=0)
     assert model.evaluate(x_test, y_test)[1] >= 0.95
+
+
+def test_padded_batches_round_each_batch_up_to_a_multiple_of_the_replicas():
+    x = np.arange(10)
+    (batches,), weights = data.padded_batches([x], np.arange(10), batch_size=3, replicas=2)
+    assert batches.shape == (4, 4) and weights.shape == (4, 4)
+    # every sample once with weight 1, in order; the padding is order[0], order[1], ...
+    np.testing.assert_array_equal(batches[weights > 0], x)
+    np.testing.assert_array_equal(weights.sum(axis=1), [3, 3, 3, 1])
+    np.testing.assert_array_equal(batches[weights == 0], [0, 1, 2, 3, 4, 5])
+    (plain,), plain_weights = data.padded_batches([x], np.arange(10), batch_size=4)
+    np.testing.assert_array_equal(plain, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 1]])
+    np.testing.assert_array_equal(plain_weights[-1], [1, 1, 0, 0])
