@@ -2,7 +2,8 @@
 
 A file holds a format name and version, the graph seed, the ops in creation
 order (type, name, tagged attributes, inputs as ``"op:index"``, control inputs,
-declared output shapes and dtypes, the user's file:line, gradient provenance),
+declared output shapes and dtypes, the user's file:line, gradient provenance, the
+device ``gn.device`` asked for when there was one),
 the variables (initializer, initial value, trainable flag) and the collections,
 one op (variable, collection) per line. ``graph_import`` reads it back, and
 ``write_graph`` checks with ``graph_import`` that it will before writing.
@@ -102,7 +103,8 @@ def _op_to_dict(op: Operation) -> dict:
             "outputs": [{"shape": encode_shape(t.shape), "dtype": t.dtype.name}
                         for t in op.outputs],
             "location": [str(op.location[0]), int(op.location[1])],
-            "gradient_of": None if op.gradient_of is None else op.gradient_of.name}
+            "gradient_of": None if op.gradient_of is None else op.gradient_of.name,
+            **({"device": op.device} if op.device else {})}
 
 
 def _body_to_dict(body: FuncGraph) -> dict:

@@ -32,7 +32,7 @@ VERSION = 1
 MAX_FILE_BYTES = 2 ** 31
 
 _DOCUMENT_KEYS = {"format", "version", "seed", "ops", "variables", "collections"}
-_OP_KEYS = {"name", "type", "inputs", "control_inputs", "attrs", "outputs", "location",
+_OP_KEYS = {"name", "type", "inputs", "control_inputs", "attrs", "outputs", "location", "device",
             "gradient_of"}
 _VARIABLE_KEYS = {"name", "initializer", "initial_value", "trainable"}
 _COLLECTION_KINDS = {"variable", "tensor", "op", "value"}
@@ -102,6 +102,7 @@ class _OpRecord:
     outputs: Optional[list]  # [(TensorShape, DType)], None when the file does not say
     location: tuple
     gradient_of: Optional[str]
+    device: str = ""
 
     def references(self) -> list[str]:
         names = [name for name, _ in self.inputs] + self.control_inputs
@@ -178,9 +179,12 @@ def _parse_op(raw: Any, position: int, depth: int = 0) -> _OpRecord:
     gradient_of = raw.get("gradient_of")
     if gradient_of is not None and not isinstance(gradient_of, str):
         raise GraphFileError(f"{where}: 'gradient_of' must be an op name or null")
+    device = raw.get("device", "")
+    if not isinstance(device, str):
+        raise GraphFileError(f"{where}: 'device' must be a device string, got {device!r}")
     return _OpRecord(name, op_type, inputs, control_inputs, attrs,
                      _parse_outputs(raw.get("outputs"), where),
-                     _parse_location(raw.get("location"), where), gradient_of)
+                     _parse_location(raw.get("location"), where), gradient_of, device)
 
 
 def _parse_body(raw: Any, where: str, depth: int) -> _BodyRecord:
@@ -335,6 +339,7 @@ def _create_op(graph: Graph, record: _OpRecord, variable: Optional[dict]) -> Ope
     except Exception as error:  # noqa: BLE001 -- whatever inference rejects is a bad file
         raise GraphFileError(f"{where} cannot be re-created: {error}") from error
     op.location = record.location
+    op.device = record.device
     _check_outputs(op, record.outputs, where)
     if variable is not None:
         Variable._from_graph(op, variable["trainable"])

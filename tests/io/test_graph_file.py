@@ -322,3 +322,13 @@ def test_names_starting_with_underscore_in_scopes_round_trip(tmp_path):
     assert [op.name for op in imported.get_operations()] == \
         [op.name for op in graph.get_operations()]
     assert imported.get_tensor_by_name("_private/_read:0").op.inputs[0].name == "_v:0"
+
+
+def test_round_trip_keeps_the_devices_ops_asked_for(tmp_path):
+    with gn.device("/job:worker/task:1/gpu:0"):
+        pinned = gn.constant(1.0, name="pinned") * 2.0
+    free = pinned + 1.0
+    imported = write_and_import(gn.get_default_graph(), tmp_path)
+    assert imported.get_operation_by_name("pinned").device == "/job:worker/task:1/device:GPU:0"
+    assert imported.get_operation_by_name(pinned.op.name).device == pinned.op.device
+    assert imported.get_operation_by_name(free.op.name).device == ""
