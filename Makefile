@@ -55,6 +55,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/conv_net.py
 	$(BIN)/python benchmarks/gradient_chain.py --timeout 300
 	$(BIN)/python benchmarks/peak_memory.py
+	$(BIN)/python benchmarks/distributed_mlp.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV)
