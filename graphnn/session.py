@@ -29,7 +29,6 @@ from typing import Any, Callable, Optional, Sequence
 import jax
 import numpy as np
 
-from graphnn.compiler.cost import program_cost
 from graphnn.compiler.host import HostPlan, is_host_value
 from graphnn.compiler.lowering import Executable, op_seed, random_base_seed
 from graphnn.compiler.numerics import check_every_output
@@ -37,6 +36,8 @@ from graphnn.compiler.passes import PassRecord, run_pipeline
 from graphnn.compiler.placement import collectives, placement_notes
 from graphnn.compiler.plan import make_plan
 from graphnn.compiler.report import CompileReport
+from graphnn.compiler.segments import SEGMENT_OPS, SPLIT_ABOVE
+from graphnn.compiler.split_executable import lower_program
 from graphnn.compiler.subgraph import copy_for_run
 from graphnn.compiler.xla_options import MODES as XLA_MODES
 from graphnn.distribute.strategy import MirroredStrategy, get_strategy
@@ -205,6 +206,14 @@ class Session:
     other feeds and the variables are replicated, and XLA inserts the collectives.
     ``device`` and ``strategy`` exclude each other. ``sess.devices`` lists where runs execute.
 
+    A program with more than ``split_above`` computing ops (after optimization) is compiled
+    in segments of about ``segment_ops`` ops, each compiled once per distinct structure and
+    run one after another (``graphnn.compiler.segments``): XLA's compile time, and the run
+    time of what it fuses, grow faster than linearly on long chains, so deep programs (an
+    RNN unrolled over many steps) compile and run in time linear in their depth.
+    ``split_above=None`` always compiles whole programs, as does a session with a strategy.
+    ``compile_report`` says how a program was split.
+
     Example:
         >>> x = gn.placeholder(gn.float32, [None])
         >>> y = 2.0 * x + 1.0
@@ -215,7 +224,8 @@ class Session:
 
     def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
                  optimize: bool = True, check_indices: bool = True, xla_options: str = "auto",
-                 check_numerics: bool = False, strategy: Optional[MirroredStrategy] = None):
+                 check_numerics: bool = False, strategy: Optional[MirroredStrategy] = None,
+                 split_above: Optional[int] = SPLIT_ABOVE, segment_ops: int = SEGMENT_OPS):
         if xla_options not in XLA_MODES:
             raise InvalidArgumentError(f"Session(xla_options={xla_options!r}): expected one of "
                                        f"{', '.join(map(repr, XLA_MODES))}")
@@ -230,6 +240,12 @@ class Session:
             raise InvalidArgumentError(f"Session(device={device!r}, strategy=...): a strategy "
                                        f"chooses its own devices; give one or the other")
         self._placement = self.strategy.placement if self.strategy is not None else None
+        if split_above is not None and split_above < 0 or segment_ops < 1:
+            raise InvalidArgumentError(f"Session(split_above={split_above!r}, segment_ops="
+                                       f"{segment_ops!r}): expected split_above >= 0 or None "
+                                       f"and segment_ops >= 1")
+        self.split_above, self.segment_ops = split_above, segment_ops
+        self._segments: dict = {}  # compiled segments of split programs, by structure
         self._device = _select_device(device)
         self._store: dict[Operation, Any] = {}
         self._cache: dict[tuple, Executable] = {}
@@ -257,6 +273,7 @@ class Session:
             self._reports.clear()
             self._plans.clear()
             self._runs.clear()
+            self._segments.clear()
 
     def __enter__(self) -> Session:
         self._context = session_stack.default_session(self)
@@ -329,7 +346,9 @@ class Session:
         Every fed value has a leading axis of length N: step i is fed slice i. The result
         equals N calls of ``run`` (variables, optimizer slots and random draws included),
         with each fetched value stacked on a new axis 0 (fetched Operations give None).
-        ``steps`` is needed when nothing is fed, and must match N otherwise.
+        ``steps`` is needed when nothing is fed, and must match N otherwise. A program large
+        enough to be split (``split_above``) is not one XLA program: each step dispatches
+        each of its segments once, with the same results.
 
         Example:
             >>> losses = sess.run_loop([train, loss], {x: xs[:200], y: ys[:200]})[1]
@@ -472,10 +491,11 @@ class Session:
             seeds[op] = (self._base_seed if graph_seed is None else graph_seed, seed)
         feed_shardings = [] if self._placement is None else [
             self._placement.feed(t, shape, steps) for t, shape in zip(feed_tensors, shapes)]
-        executable = Executable(optimized, seeds, self._device, state_keys=run.origin,
-                                steps=steps, check_indices=self.check_indices,
-                                xla_options=self.xla_options, placement=self._placement,
-                                feed_shardings=feed_shardings)
+        executable = lower_program(optimized, seeds, self._device, state_keys=run.origin,
+                                   steps=steps, check_indices=self.check_indices,
+                                   xla_options=self.xla_options, placement=self._placement,
+                                   feed_shardings=feed_shardings, split_above=self.split_above,
+                                   segment_ops=self.segment_ops, cache=self._segments)
         self._reports[executable] = (records, run.graph, placement_notes(plan.ops, self.devices))
         self._note_signature(plan_key, feed_tensors, shapes)
         return executable
@@ -518,9 +538,10 @@ class Session:
         return CompileReport(passes=list(records), xla_compile_seconds=executable.xla_compile_seconds,
                              trace_seconds=executable.trace_seconds, optimized_graph=graph,
                              compiled_shapes=compiled, xla_choice=executable.xla_choice,
-                             cost=program_cost(executable.compiled), devices=self.devices,
+                             cost=executable.cost(), devices=self.devices,
                              placement=notes, collectives=collectives(executable.compiled),
-                             shardings=_named_shardings(executable, feed_tensors))
+                             shardings=_named_shardings(executable, feed_tensors),
+                             split=executable.split)
 
     def _counter_values(self, executable: Executable) -> np.ndarray:
         if not executable.random_keys:

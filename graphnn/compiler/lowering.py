@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphnn.compiler.checks import RunChecks, initial_status, traced_status
+from graphnn.compiler.cost import ProgramCost, program_cost
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
 from graphnn.compiler.xla_options import XlaChoice, choose, fallback
@@ -215,7 +216,10 @@ class Executable:
         stateless: reads and writes no variable and draws no random numbers, so its
             runs need no session lock.
         xla_choice: the XLA options the program was compiled with, and why (once compiled).
+        split: None: the program is compiled whole (see ``compiler.split_executable``).
     """
+
+    split = None
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
@@ -328,6 +332,10 @@ class Executable:
     def compiled(self) -> Any:
         """The XLA-compiled program (``jax.stages.Compiled``), None before compiling."""
         return self._compiled
+
+    def cost(self) -> Optional[ProgramCost]:
+        """XLA's estimates of the compiled program (None before compiling)."""
+        return program_cost(self._compiled) if self._compiled is not None else None
 
     def _context(self) -> contextlib.ExitStack:
         stack = contextlib.ExitStack()

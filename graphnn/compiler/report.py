@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Any, Optional
 
 from graphnn.compiler.cost import ProgramCost
 from graphnn.compiler.xla_options import XlaChoice
@@ -27,13 +27,18 @@ class CompileReport:
             (once per machine and jaxlib; 0.0 when the verdict was cached). It is not
             part of ``xla_compile_seconds``.
         cost: XLA's estimate of the compiled program's FLOPs and memory (``ProgramCost``:
-            ``.flops``, ``.bytes_accessed``, ``.temp_bytes`` ...), None when unknown.
+            ``.flops``, ``.bytes_accessed``, ``.temp_bytes`` ...), None when unknown; for a
+            split program, summed over the segments a run dispatches.
         devices: the JAX devices the program runs on.
         placement: what became of the ops pinned with ``gn.device`` (soft placement).
         collectives: {HLO collective, e.g. ``"all-reduce"``: count} in the compiled program
             (XLA's partitioner inserts them under a ``MirroredStrategy``).
         shardings: {fed tensor or variable name: its ``jax.sharding.Sharding``} as the
             compiled program takes it.
+        split: how a large program was cut into separately compiled segments and why
+            (``SplitSummary``: ``.sizes``, ``.distinct``, ``.cache_hits`` ...), None when
+            it was compiled whole. Its times above are then totals over the distinct
+            segments.
     """
 
     passes: list
@@ -47,6 +52,7 @@ class CompileReport:
     placement: list = dataclasses.field(default_factory=list)
     collectives: dict = dataclasses.field(default_factory=dict)
     shardings: dict = dataclasses.field(default_factory=dict)
+    split: Optional[Any] = None
 
     @property
     def xla_options(self) -> dict:
@@ -83,6 +89,8 @@ class CompileReport:
             counted = ", ".join(f"{name} x{n}" for name, n in sorted(self.collectives.items()))
             lines.append(f"runs on {len(self.devices)} devices; collectives: {counted or 'none'}")
         lines.extend(f"placement: {note}" for note in self.placement)
+        if self.split is not None:
+            lines.append(f"program {self.split}")
         for shapes in self.compiled_shapes:
             described = ", ".join(f"{name}: {tuple(shape)}" for name, shape in shapes.items())
             lines.append(f"compiled for feeds {{{described}}}")

@@ -221,6 +221,9 @@ register(OpDef("RealDiv", infer=_real_div_infer, lower=_real_div_lower,
 
 
 # ----- AddN ---------------------------------------------------------------------
+ADD_N_OP = "AddN"
+
+
 def _add_n_infer(inputs, **attrs):
     require(len(inputs) >= 1, "AddN needs at least one input", ValueError)
     shape = inputs[0].shape
@@ -244,7 +247,7 @@ def _add_n_samples(rng, dtype):
     return [Sample(tuple(rand(rng, (3, 2), dtype) for _ in range(n))) for n in (1, 3)]
 
 
-register(OpDef("AddN", infer=_add_n_infer, lower=_add_n_lower,
+register(OpDef(ADD_N_OP, infer=_add_n_infer, lower=_add_n_lower,
                reference=lambda *xs: np.sum(np.stack(xs), axis=0).astype(xs[0].dtype),
                samples=_add_n_samples, grad=lambda op, g: [g] * len(op.inputs)))
 

@@ -1,0 +1,546 @@
+"""SplitExecutable: a large program run as a sequence of separately compiled segments.
+
+The cut is planned by ``compiler.segments``; this module compiles the segments (once per
+distinct structure) and runs them, passing device arrays from one to the next (one
+dispatch per segment). A split program keeps every promise of a whole one
+(``compiler.lowering.Executable``), with the same interface:
+
+- same results: each segment is traced by the same interpreter over the same ops; values
+  known at compile time are embedded where they are read, random ops get the keys a whole
+  program derives (graph and op seed, run counter) and the XLA options are chosen per
+  segment (``compiler.xla_options``);
+- all-or-nothing updates: the variables' new values are stored only after the last
+  segment is dispatched, and in a program with value checks only once its status (threaded
+  through the segments) says that every check passed. A variable's buffer is donated only
+  to the segment that reads it last and writes its final value, and only when no program
+  check comes at or after that segment, so a failed check always finds the old value (an
+  assign selects it by the status so far, as in a whole program);
+- ``run_loop``: the steps are run one after another on the host, each dispatching every
+  segment (with checks, the variables are copied first, so a failure at any step restores
+  them); the session's lock makes each run atomic for other threads.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import time
+from typing import Any, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from graphnn.compiler.checks import RunChecks, initial_status, traced_status
+from graphnn.compiler.cost import ProgramCost, program_cost
+from graphnn.compiler.lowering import LARGE_CONSTANT, Executable, _lower_op
+from graphnn.compiler.memory import check_fits
+from graphnn.compiler.plan import Plan
+from graphnn.compiler.segments import SplitPlan, computing_ops, freeze, split_plan
+from graphnn.compiler.xla_options import XlaChoice, choose, fallback
+from graphnn.errors import FailedPreconditionError
+from graphnn.framework.graph import Operation
+from graphnn.framework.tensor import Tensor
+from graphnn.ops.state import CONST_OP, VARIABLE_OP
+
+
+@dataclasses.dataclass(eq=False)
+class CompiledSegment:
+    """One compiled structure, shared by every segment that has it."""
+
+    call: Any
+    compiled: Any
+    out_avals: list
+    static_outputs: dict
+    xla_choice: XlaChoice
+    trace_seconds: float
+    compile_seconds: float
+    uses: int = 0
+
+
+@dataclasses.dataclass
+class SplitSummary:
+    """How and why a program was split (``compile_report``).
+
+    Attributes:
+        ops: computing ops of the program.
+        split_above: the session's threshold the program exceeded.
+        segment_ops: the session's target segment size.
+        sizes: ops per segment, in run order.
+        periods: the repeat period each segment's cut was aligned to (1: none).
+        distinct: distinct compiled segments (identical segments compile once).
+        cache_hits: segments that reused a program compiled for another segment.
+    """
+
+    ops: int
+    split_above: int
+    segment_ops: int
+    sizes: list
+    periods: list
+    distinct: int
+    cache_hits: int
+
+    def __str__(self) -> str:
+        sizes = collections.Counter(self.sizes)
+        described = ", ".join(f"{count} x {size}" for size, count in sorted(sizes.items()))
+        repeats = sorted({p for p in self.periods if p > 1})
+        return (f"split into {len(self.sizes)} segments ({described} ops) because the program "
+                f"has {self.ops} computing ops, more than split_above={self.split_above}; "
+                f"segment_ops={self.segment_ops}; {self.distinct} distinct compiled segments "
+                f"({self.cache_hits} reused)"
+                + (f"; cuts aligned to repeat periods {repeats}" if repeats else ""))
+
+
+class _Slots:
+    """Where each runtime value of a run lives: feeds, variables, large constants, and
+    the outputs of the segments."""
+
+    def __init__(self) -> None:
+        self.index: dict = {}
+
+    def of(self, tensor: Tensor) -> int:
+        if tensor not in self.index:
+            self.index[tensor] = len(self.index)
+        return self.index[tensor]
+
+
+class SplitExecutable:
+    """A Plan compiled in segments; the interface of ``lowering.Executable``."""
+
+    split: SplitSummary
+
+    def __init__(self, plan: Plan, seeds: dict, device: Any = None,
+                 state_keys: Optional[dict] = None, steps: Optional[int] = None,
+                 check_indices: bool = True, xla_options: str = "auto",
+                 segment_ops: int = 300, split_above: int = 0,
+                 cache: Optional[dict] = None):
+        self.plan = plan
+        self.steps = steps
+        self.trace_count = 0
+        self.trace_seconds: Optional[float] = None
+        self.xla_compile_seconds: Optional[float] = None
+        self.xla_choice: Optional[XlaChoice] = None
+        self.ready = False
+        self._xla_mode = xla_options
+        self._device = device
+        self._seeds = seeds
+        self._cache = cache if cache is not None else {}
+        keys = state_keys or {}
+        self._keys = keys
+        self._checks = RunChecks(plan, keys, check_indices)
+        self._checked = bool(self._checks.program)
+        self._status_dtype = np.int64 if plan.needs_x64 else np.int32
+        self._split: SplitPlan = split_plan(plan, keys, segment_ops, self._checks.program)
+        self._segment_ops, self._split_above = segment_ops, split_above
+        self.random_keys = [keys.get(op, op) for op in plan.random_ops]
+        self.stateless = not (plan.reads or plan.writes or plan.random_ops)
+        self._needs_context = plan.needs_x64 or device is not None
+        self._lay_out()
+        self._compiled_segments: Optional[list] = None
+        self._static: dict = {}
+
+    # ----- layout ---------------------------------------------------------------------
+    def _lay_out(self) -> None:
+        """Slots for every runtime value, and per segment what it reads, writes, donates."""
+        plan, split = self.plan, self._split
+        fed = {t: i for i, t in enumerate(plan.feeds)}
+        self._slots = slots = _Slots()
+        self._large = {}
+        read_only = set(plan.reads) - set(plan.writes)
+        last_check = max((n for n, s in enumerate(split.segments) if s.checks), default=-1)
+        last_read = {}
+        for number, segment in enumerate(split.segments):
+            for value in segment.inputs:
+                last_read[value] = number
+        final_in = {}
+        for number, segment in enumerate(split.segments):
+            for tensor in segment.outputs:
+                final_in[tensor] = number
+        self._donated_vars: dict = {}  # a variable's value at the start -> where donated
+        for variable, value in split.final.items():
+            start = variable.outputs[0]
+            where = final_in.get(value)
+            if (variable in plan.reads and variable not in read_only and where is not None
+                    and last_read.get(start) == where and where > last_check):
+                self._donated_vars[start] = where
+        self._feed_slots, self._var_slots, self._constant_slots = [], [], []
+        # The sources: what segments read, and fetched values no segment makes.
+        sources = [v for segment in split.segments for v in segment.inputs]
+        sources += [t for t in plan.fetches if isinstance(t, Tensor) and (
+            t in fed or t.op.type in (VARIABLE_OP, CONST_OP))]
+        for value in sources:
+            slot = slots.of(value)
+            if value in fed:
+                self._feed_slots.append((slot, fed[value]))
+            elif value.op.type == VARIABLE_OP:
+                if value.op in plan.reads:
+                    self._var_slots.append((slot, value.op))
+            elif value.op.type == CONST_OP:
+                self._constant_slots.append((slot, value.op.attrs["value"]))
+        for segment in split.segments:
+            for tensor in segment.outputs:
+                slots.of(tensor)
+        self._feed_slots = sorted(set(self._feed_slots))
+        self._var_slots = sorted(set(self._var_slots), key=lambda pair: pair[0])
+        self._constant_slots = list({slot: v for slot, v in self._constant_slots}.items())
+        uses = collections.Counter(v for s in split.segments for v in s.inputs if v in fed)
+        self._shared_feeds = [(slot, i) for slot, i in self._feed_slots
+                              if uses[plan.feeds[i]] > 1]
+        # Values no later segment reads are dropped as soon as their reader ran.
+        self._free_after = [[] for _ in split.segments]
+        kept = {slots.index[t] for t in self._results() if t in slots.index}
+        for value, number in last_read.items():
+            slot = slots.index[value]
+            if slot not in kept and value.op.type not in (VARIABLE_OP, CONST_OP) \
+                    and value not in fed:
+                self._free_after[number].append(slot)
+        self._written = [(self._keys.get(v, v), value) for v, value in split.final.items()]
+        self._donated_keys = {self._keys.get(t.op, t.op) for t in self._donated_vars}
+        self._fetches = list(plan.fetches)
+        # Fetched values that are also stored (a variable's value, an assign's result) are
+        # copied: a later run may donate the stored buffer while the caller converts it.
+        self._copied = {t for t in self._fetches if isinstance(t, Tensor)
+                        and (t.op.type == VARIABLE_OP or t in set(split.final.values()))}
+
+    def _results(self) -> list:
+        values = [f for f in self.plan.fetches if isinstance(f, Tensor)]
+        return values + list(self._split.final.values())
+
+    # ----- compiling ------------------------------------------------------------------
+    def _context(self) -> contextlib.ExitStack:
+        stack = contextlib.ExitStack()
+        if self.plan.needs_x64:
+            stack.enter_context(jax.enable_x64(True))
+        if self._device is not None:
+            stack.enter_context(jax.default_device(self._device))
+        return stack
+
+    def check_initialized(self, store: dict) -> None:
+        for var in {self._keys.get(v, v) for v in self.plan.reads}:
+            if var not in store:
+                raise FailedPreconditionError(
+                    f"Attempting to use uninitialized value {var.name} (Variable created at "
+                    f"{var.where}); run its initializer, e.g. "
+                    f"sess.run(gn.global_variables_initializer())", var)
+
+    def _source_specs(self, feed_values: Sequence, store: dict) -> dict:
+        """Slot -> shape-and-dtype of the feeds, variables and large constants."""
+        specs = {}
+        for slot, i in self._feed_slots:
+            value = feed_values[i]
+            shape = value.shape[1:] if self.steps is not None else value.shape
+            specs[slot] = jax.ShapeDtypeStruct(shape, value.dtype)
+        for slot, variable in self._var_slots:
+            key = self._keys.get(variable, variable)
+            if key in store:
+                specs[slot] = jax.ShapeDtypeStruct(np.shape(store[key]), store[key].dtype)
+            else:
+                specs[slot] = jax.ShapeDtypeStruct(tuple(variable.attrs["shape"].as_list()),
+                                                   variable.attrs["dtype"].as_numpy_dtype)
+        for slot, value in self._constant_slots:
+            specs[slot] = jax.ShapeDtypeStruct(value.shape, value.dtype)
+        return specs
+
+    def compile(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
+        """Compiles every segment (each distinct structure once), without running."""
+        if self._compiled_segments is not None:
+            return
+        with self._context():
+            self._compile_all(self._source_specs(feed_values, store))
+
+    def _compile_all(self, specs: dict) -> None:
+        slots, fed = self._slots.index, set(self.plan.feeds)
+        static: dict = {}
+        for op in self.plan.ops:
+            if op.type == CONST_OP and op.attrs["value"].size <= LARGE_CONSTANT:
+                static[op.outputs[0]] = op.attrs["value"]
+        compiled, trace_seconds, compile_seconds, hits, choices = [], 0.0, 0.0, 0, []
+        for number, segment in enumerate(self._split.segments):
+            described, runtime = [], []
+            for value in segment.inputs:
+                if value in static and value not in fed:
+                    described.append(("static", freeze(static[value])))
+                else:
+                    spec = specs[slots[value]]
+                    described.append(("arg", tuple(spec.shape), np.dtype(spec.dtype).str))
+                    runtime.append(value)
+            donated = tuple(i for i, v in enumerate(runtime)
+                            if self._donated_vars.get(v, -1) == number)
+            # A segment with checks records their shapes while traced: never shared.
+            key = (segment.shape_key, tuple(described), donated, self._checked,
+                   self.plan.needs_x64, self._device, id(self) if segment.checks else None)
+            entry = self._cache.get(key)
+            if entry is None:
+                entry = self._compile_segment(segment, described, runtime, static, specs,
+                                              donated)
+                self._cache[key] = entry
+                trace_seconds += entry.trace_seconds
+                compile_seconds += entry.compile_seconds
+                choices.append(entry.xla_choice)
+            else:
+                hits += 1
+            entry.uses += 1
+            compiled.append((entry, [slots[v] for v in runtime]))
+            for position, tensor in enumerate(segment.outputs):
+                if position in entry.static_outputs:
+                    static[tensor] = entry.static_outputs[position]
+                specs[slots[tensor]] = entry.out_avals[position]
+        self._static = {t: static[t] for t in self._results() if t in static}
+        self._compiled_segments = compiled
+        self.trace_seconds, self.xla_compile_seconds = trace_seconds, compile_seconds
+        self.xla_choice = _summarize(choices)
+        sizes = [len(s.ops) for s in self._split.segments]
+        self.split = SplitSummary(ops=sum(sizes), split_above=self._split_above,
+                                  segment_ops=self._segment_ops, sizes=sizes,
+                                  periods=list(self._split.periods),
+                                  distinct=len({id(e) for e, _ in compiled}), cache_hits=hits)
+        self._random_args = self._random_arguments()
+
+    def _compile_segment(self, segment, described: list, runtime: list, static: dict,
+                         specs: dict, donated: tuple) -> CompiledSegment:
+        static_inputs = {i: static[v] for i, v in enumerate(segment.inputs)
+                         if described[i][0] == "static"}
+        arg_position = {v: i for i, v in enumerate(runtime)}
+        positions = [arg_position.get(v) for v in segment.inputs]
+        n_args, n_random = len(runtime), len(segment.random)
+        checked, status_dtype = self._checked, self._status_dtype
+        checks = [(op, number, self._checks.program[number]) for op, number in segment.checks]
+        placed = {op: (number, check) for op, number, check in checks}
+        static_outputs: dict = {}
+
+        def body(*args):
+            self.trace_count += 1
+            inputs = [static_inputs[i] if p is None else args[p]
+                      for i, p in enumerate(positions)]
+            keys = args[n_args:n_args + 2] if n_random else None
+            status = args[-1] if checked else None
+            values: list = []
+            for op, wires in zip(segment.ops, segment.wiring):
+                op_args = [None if w[0] == "none" else inputs[w[1]] if w[0] == "in"
+                           else values[w[1]][w[2]] for w in wires]
+                key = None
+                if keys is not None and op in self._random_position(segment):
+                    j = self._random_position(segment)[op]
+                    key = jax.random.fold_in(keys[0][j], keys[1][j])
+                if op in placed:
+                    status = traced_status(status, *placed[op], op_args, status_dtype)
+                outputs = _lower_op(op, op_args, key)
+                if op.op_def.assigns and status is not None and op_args[0] is not None:
+                    outputs = (jnp.where(status[0] == 0, outputs[0], op_args[0]), *outputs[1:])
+                values.append(outputs)
+            local = {op: j for j, op in enumerate(segment.ops)}
+            results = []
+            for position, tensor in enumerate(segment.outputs):
+                value = values[local[tensor.op]][tensor.value_index]
+                if isinstance(value, np.ndarray):
+                    static_outputs[position] = value
+                results.append(value)
+            return tuple(results) + ((status,) if checked else ())
+
+        arg_specs = [specs[self._slots.index[v]] for v in runtime]
+        if n_random:
+            arg_specs += [jax.ShapeDtypeStruct((n_random, 2), np.uint32),
+                          jax.ShapeDtypeStruct((n_random,), np.uint32)]
+        if checked:
+            arg_specs.append(jax.ShapeDtypeStruct((3,), status_dtype))
+        jitted = jax.jit(body, donate_argnums=donated)
+        start = time.perf_counter()
+        traced = jitted.trace(*arg_specs)
+        platform = self._device.platform if self._device is not None else jax.default_backend()
+        choice = choose(self._xla_mode, platform, traced.jaxpr)
+        lowered = traced.lower()
+        traced_at = time.perf_counter()
+        compiled = None
+        if choice.options:
+            try:
+                compiled = lowered.compile(compiler_options=choice.options)
+            except jax.errors.JaxRuntimeError as error:
+                choice = fallback(choice, error)
+        if compiled is None:
+            compiled = lowered.compile()
+        out_avals = [jax.ShapeDtypeStruct(a.shape, a.dtype)
+                     for a in traced.out_info[:len(segment.outputs)]]
+        return CompiledSegment(call=compiled, compiled=compiled, out_avals=out_avals,
+                               static_outputs=static_outputs, xla_choice=choice,
+                               trace_seconds=traced_at - start,
+                               compile_seconds=time.perf_counter() - traced_at)
+
+    def _random_position(self, segment) -> dict:
+        found = getattr(segment, "_random_position", None)
+        if found is None:
+            ops = [self.plan.random_ops[i] for i in segment.random]
+            found = segment._random_position = {op: j for j, op in enumerate(ops)}
+        return found
+
+    def _random_arguments(self) -> list:
+        """Per segment: (base keys, positions of its counters), or None without random ops."""
+        arguments = []
+        for segment in self._split.segments:
+            if not segment.random:
+                arguments.append(None)
+                continue
+            base = [jax.random.fold_in(jax.random.PRNGKey(self._seeds[self.plan.random_ops[i]][0]),
+                                       self._seeds[self.plan.random_ops[i]][1])
+                    for i in segment.random]
+            arguments.append((jnp.stack(base).astype(np.uint32), np.array(segment.random)))
+        return arguments
+
+    @property
+    def compiled(self) -> Any:
+        """The first segment's compiled program (``jax.stages.Compiled``)."""
+        return self._compiled_segments[0][0].compiled if self._compiled_segments else None
+
+    def cost(self) -> Optional[ProgramCost]:
+        """XLA's estimates summed over the segments a run dispatches."""
+        if not self._compiled_segments:
+            return None
+        costs = [program_cost(entry.compiled) for entry, _ in self._compiled_segments]
+
+        def total(name: str) -> Optional[float]:
+            values = [getattr(c, name) for c in costs]
+            return None if any(v is None for v in values) else sum(values)
+
+        temp = [c.temp_bytes for c in costs]
+        return dataclasses.replace(
+            costs[0], **{name: total(name) for name in
+                         ("flops", "transcendentals", "bytes_accessed", "argument_bytes",
+                          "output_bytes", "alias_bytes", "generated_code_bytes")},
+            temp_bytes=None if None in temp else max(temp))
+
+    def prepare(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
+        """Compiles unless done, and refuses a program whose segments cannot fit."""
+        self.compile(feed_values, store, counters)
+        transferred = sum(np.asarray(v).nbytes for v in feed_values)
+        for entry in {id(e): e for e, _ in self._compiled_segments}.values():
+            check_fits(entry.compiled, self.plan, self._device, transferred)
+        self.ready = True
+
+    # ----- running --------------------------------------------------------------------
+    def dispatch(self, feed_values: Sequence, store: Optional[dict],
+                 counters: Optional[np.ndarray]) -> tuple:
+        """Runs every segment, then stores the written variables (see the module doc)."""
+        if self._checks.before_run:
+            self._checks.check_feeds(feed_values, self.steps)
+        with self._context() if self._needs_context else contextlib.nullcontext():
+            if self.steps is None:
+                return self._run_once(feed_values, store, counters)
+            return self._run_steps(feed_values, store, counters)
+
+    def _sources(self, feed_values: Sequence, variables: dict) -> list:
+        slots = [None] * len(self._slots.index)
+        for slot, i in self._feed_slots:
+            slots[slot] = feed_values[i]
+        if self._shared_feeds:
+            moved = jax.device_put([feed_values[i] for _, i in self._shared_feeds],
+                                   self._device)
+            for (slot, _), value in zip(self._shared_feeds, moved):
+                slots[slot] = value
+        for slot, variable in self._var_slots:
+            slots[slot] = variables[self._keys.get(variable, variable)]
+        for slot, value in self._constant_slots:
+            slots[slot] = value
+        return slots
+
+    def _step(self, slots: list, counters: Optional[np.ndarray]) -> Any:
+        """Dispatches every segment over ``slots``; returns the final status (or None)."""
+        status = jnp.zeros((3,), self._status_dtype) if self._checked else None
+        for (entry, inputs), segment, random, free in zip(
+                self._compiled_segments, self._split.segments, self._random_args,
+                self._free_after):
+            args = [slots[i] for i in inputs]
+            if random is not None:
+                args += [random[0], counters[random[1]]]
+            if status is not None:
+                args.append(status)
+            results = entry.call(*args)
+            if status is not None:
+                status = results[-1]
+            for tensor, value in zip(segment.outputs, results):
+                slots[self._slots.index[tensor]] = value
+            for slot in free:
+                slots[slot] = None
+        return status
+
+    def _value(self, slots: list, tensor: Tensor) -> Any:
+        if tensor in self._static:
+            return self._static[tensor]
+        return slots[self._slots.index[tensor]]
+
+    def _run_once(self, feed_values: Sequence, store: dict, counters: Any) -> tuple:
+        slots = self._sources(feed_values, store)
+        status = self._step(slots, counters)
+        written = [(key, self._value(slots, value)) for key, value in self._written]
+        fetched = [None if isinstance(f, Operation) else self._fetch_value(slots, f)
+                   for f in self._fetches]
+        if status is not None:
+            status = np.asarray(status)
+            if status[0]:
+                store.update((key, value) for key, value in written
+                             if key in store and key in self._donated_keys)
+                raise self._checks.program_error(status, None)
+        if written:
+            store.update(written)
+        return tuple(fetched)
+
+    def _fetch_value(self, slots: list, tensor: Tensor) -> Any:
+        value = self._value(slots, tensor)
+        return jnp.copy(value) if tensor in self._copied and value is not None else value
+
+    def _run_steps(self, feed_values: Sequence, store: dict, counters: Any) -> tuple:
+        state = {key: store[key] for key in {self._keys.get(v, v) for v in self.plan.reads}
+                 if key in store}
+        saved = {k: jnp.copy(v) for k, v in state.items()} if self._checked else None
+        per_step = []
+        for index in range(self.steps):
+            slots = self._sources([v[index] for v in feed_values], state)
+            status = self._step(slots, None if counters is None else counters + index)
+            if status is not None:
+                status = np.asarray(status)
+                if status[0]:
+                    store.update((k, v) for k, v in saved.items() if k in store)
+                    found = np.concatenate([status[:1], [index], status[1:]])
+                    raise self._checks.program_error(found, self.steps)
+            state.update((key, self._value(slots, value)) for key, value in self._written)
+            per_step.append([None if isinstance(f, Operation) else self._fetch_value(slots, f)
+                             for f in self._fetches])
+        store.update((key, state[key]) for key, _ in self._written)
+        return tuple(None if isinstance(f, Operation) else [step[i] for step in per_step]
+                     for i, f in enumerate(self._fetches))
+
+    def fetched(self, results: tuple) -> Sequence:
+        """The fetched values as numpy arrays (waits for the segments)."""
+        if self.steps is None:
+            return [None if r is None else np.asarray(r) for r in results]
+        return [None if r is None else np.stack([np.asarray(v) for v in r]) for r in results]
+
+
+def _summarize(choices: list) -> Optional[XlaChoice]:
+    """One XlaChoice standing for the segments' choices."""
+    if not choices:
+        return None
+    names = collections.Counter(c.name for c in choices)
+    if len(names) == 1:
+        return choices[0]
+    first = choices[0]
+    described = ", ".join(f"{name} x{count}" for name, count in names.most_common())
+    return dataclasses.replace(first, name="per segment", options={},
+                               reason=f"segments chose {described}")
+
+
+def lower_program(plan: Plan, seeds: dict, device: Any = None,
+                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
+                  check_indices: bool = True, xla_options: str = "auto", placement: Any = None,
+                  feed_shardings: Sequence = (), split_above: Optional[int] = None,
+                  segment_ops: int = 300, cache: Optional[dict] = None) -> Any:
+    """An ``Executable`` for ``plan``, or a ``SplitExecutable`` when it has more computing
+    ops than ``split_above`` (None: never split) and runs on one device (a ``placement``
+    over several is compiled whole). ``cache`` holds the compiled segments shared between
+    the programs of one session."""
+    options = dict(device=device, state_keys=state_keys, steps=steps,
+                   check_indices=check_indices, xla_options=xla_options)
+    if split_above is not None and placement is None \
+            and len(computing_ops(plan)) > split_above:
+        return SplitExecutable(plan, seeds, segment_ops=segment_ops, split_above=split_above,
+                               cache=cache, **options)
+    return Executable(plan, seeds, placement=placement, feed_shardings=feed_shardings,
+                      **options)

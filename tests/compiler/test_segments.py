@@ -1,0 +1,174 @@
+"""Split compilation (compiler/segments.py, compiler/split_executable.py): a program cut into
+segments gives what the whole program gives, and keeps its promises."""
+import threading
+
+import numpy as np
+import pytest
+
+import graphnn as gn
+
+# Small thresholds so that small graphs are split (and the tests stay fast).
+SPLIT = {"split_above": 20, "segment_ops": 12}
+
+
+def _chain(x, n):
+    y = x
+    for i in range(n):
+        kind = i % 3
+        y = gn.tanh(y) if kind == 0 else (y * 0.9 if kind == 1 else y + x)
+    return y
+
+
+def test_chain_and_its_gradient_match_the_whole_program():
+    x = gn.placeholder(gn.float32, [5], name="x")
+    y = _chain(x, 90)
+    grad, = gn.gradients(gn.reduce_sum(y), x)
+    value = np.linspace(-1, 1, 5).astype(np.float32)
+    with gn.Session(split_above=None) as whole, gn.Session(**SPLIT) as split:
+        expected = whole.run([y, grad], {x: value})
+        got = split.run([y, grad], {x: value})
+        report = split.compile_report([y, grad], {x: value})
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-6)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5)
+    assert report.split is not None and len(report.split.sizes) > 5
+    assert max(report.split.sizes) <= 2 * SPLIT["segment_ops"]
+
+
+def test_repeated_structure_compiles_each_distinct_segment_once():
+    x = gn.placeholder(gn.float32, [4], name="x")
+    grad, = gn.gradients(gn.reduce_sum(_chain(x, 600)), x)
+    with gn.Session(split_above=100, segment_ops=60) as sess:
+        sess.run(grad, {x: np.ones(4, np.float32)})
+        report = sess.compile_report(grad, {x: np.ones(4, np.float32)})
+        traced = sess.compilation_count
+    split = report.split
+    assert len(split.sizes) >= 20
+    assert split.distinct <= 8 and split.cache_hits == len(split.sizes) - split.distinct
+    assert traced == split.distinct  # a reused segment is not even traced again
+    text = str(report)
+    assert f"split into {len(split.sizes)} segments" in text and "split_above=100" in text
+    assert "distinct compiled segments" in text
+
+
+def test_small_programs_compile_whole():
+    x = gn.placeholder(gn.float32, [3])
+    with gn.Session() as sess:
+        report = sess.compile_report(gn.tanh(x) * 2.0, {x: np.ones(3, np.float32)})
+    assert report.split is None and "split into" not in str(report)
+
+
+def _rnn(steps, hidden=6, inputs=3, batch=4, seed=0):
+    """An Elman RNN unrolled as TF 1's static_rnn: one placeholder per step."""
+    rng = np.random.default_rng(seed)
+    xs = [gn.placeholder(gn.float32, [batch, inputs], name=f"x{t}") for t in range(steps)]
+    target = gn.placeholder(gn.float32, [batch, hidden], name="target")
+    w_x = gn.Variable(rng.normal(0, 0.3, (inputs, hidden)).astype(np.float32), name="w_x")
+    w_h = gn.Variable(rng.normal(0, 0.3, (hidden, hidden)).astype(np.float32), name="w_h")
+    b = gn.Variable(np.zeros(hidden, np.float32), name="b")
+    h = gn.zeros([batch, hidden])
+    for x in xs:
+        h = gn.tanh(gn.matmul(x, w_x) + gn.matmul(h, w_h) + b)
+    loss = gn.reduce_mean(gn.square(h - target))
+    train = gn.train.GradientDescentOptimizer(0.1).minimize(loss)
+    feed = {x: rng.normal(size=(batch, inputs)).astype(np.float32) for x in xs}
+    feed[target] = rng.normal(size=(batch, hidden)).astype(np.float32)
+    return loss, train, [w_x, w_h, b], feed
+
+
+def test_unrolled_rnn_training_matches_the_whole_program():
+    loss, train, variables, feed = _rnn(16)
+    results = []
+    for options in ({"split_above": None}, SPLIT):
+        with gn.Session(**options) as sess:
+            sess.run(gn.global_variables_initializer())
+            losses = [sess.run([train, loss], feed)[1] for _ in range(3)]
+            results.append((losses, sess.run(variables)))
+            split = sess.compile_report([train, loss], feed).split
+    (whole_losses, whole_vars), (split_losses, split_vars) = results
+    assert split is not None and split.cache_hits > 0
+    np.testing.assert_allclose(split_losses, whole_losses, rtol=1e-5)
+    for got, expected in zip(split_vars, whole_vars):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_run_loop_on_a_split_program_equals_repeated_runs():
+    loss, train, variables, feed = _rnn(12)
+    steps = 3
+    stacked = {k: np.stack([v * (1 + 0.1 * s) for s in range(steps)]) for k, v in feed.items()}
+    with gn.Session(**SPLIT) as looped, gn.Session(split_above=None) as single:
+        for sess in (looped, single):
+            sess.run(gn.global_variables_initializer())
+        losses = looped.run_loop([train, loss], stacked)[1]
+        expected = [single.run([train, loss], {k: v[s] for k, v in stacked.items()})[1]
+                    for s in range(steps)]
+        np.testing.assert_allclose(losses, expected, rtol=1e-5)
+        for got, want in zip(looped.run(variables), single.run(variables)):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_check_failing_in_a_late_segment_changes_no_variable():
+    x = gn.placeholder(gn.float32, [3], name="x")
+    v = gn.Variable(np.ones(3, np.float32), name="v")
+    w = gn.Variable(np.ones(3, np.float32), name="w")
+    table = gn.constant(np.arange(12, dtype=np.float32).reshape(4, 3))
+    update_v = v.assign_add(x)  # early: the first segment
+    y = _chain(x, 60)
+    # Late: an index computed from the chain, checked inside the program.
+    index = gn.cast(gn.reduce_sum(y) * 0.0 + gn.reduce_max(x), gn.int32)
+    picked = gn.gather(table, gn.reshape(index, [1]))
+    with gn.control_dependencies([update_v]):
+        step = gn.group(w.assign_add(gn.reduce_sum(picked) * gn.ones([3])), update_v)
+    with gn.Session(**SPLIT) as sess:
+        sess.run(gn.global_variables_initializer())
+        assert sess.compile_report(step, {x: np.zeros(3, np.float32)}).split is not None
+        with pytest.raises(gn.errors.InvalidArgumentError, match=r"indices\[0\] = 7 is not"):
+            sess.run(step, {x: np.array([7, 0, 0], np.float32)})
+        np.testing.assert_array_equal(sess.run(v), np.ones(3))
+        np.testing.assert_array_equal(sess.run(w), np.ones(3))
+        sess.run(step, {x: np.array([2, 0, 0], np.float32)})
+        np.testing.assert_array_equal(sess.run(v), [3, 1, 1])
+        np.testing.assert_array_equal(sess.run(w), np.ones(3) + 6 + 7 + 8)
+
+
+def test_random_ops_draw_what_the_whole_program_draws():
+    graph = gn.Graph()
+    with graph.as_default():
+        gn.get_default_graph().seed = 7
+        x = gn.placeholder(gn.float32, [8], name="x")
+        y = x
+        for i in range(16):
+            y = gn.tanh(y) + gn.random_normal([8], stddev=0.1) if i % 2 else y * 0.9
+        value = np.ones(8, np.float32)
+        with gn.Session(graph=graph, split_above=None) as whole, \
+                gn.Session(graph=graph, **SPLIT) as split:
+            expected = [whole.run(y, {x: value}) for _ in range(2)]
+            got = [split.run(y, {x: value}) for _ in range(2)]
+            assert split.compile_report(y, {x: value}).split.cache_hits > 0
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert not np.allclose(got[0], got[1])  # each run draws anew
+
+
+def test_concurrent_runs_of_a_split_program_lose_no_update():
+    counter = gn.Variable(np.zeros(2, np.float32), name="counter")
+    x = gn.placeholder(gn.float32, [2], name="x")
+    increment = counter.assign_add(gn.ones([2]) + 0.0 * gn.reduce_sum(_chain(x, 60)))
+    with gn.Session(**SPLIT) as sess:
+        sess.run(gn.global_variables_initializer())
+        feed = {x: np.ones(2, np.float32)}
+        assert sess.compile_report(increment, feed).split is not None
+
+        def work():
+            for _ in range(10):
+                sess.run(increment, feed)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        np.testing.assert_array_equal(sess.run(counter), [40, 40])
+
+
+def test_invalid_split_options_are_refused():
+    with pytest.raises(gn.errors.InvalidArgumentError, match="segment_ops"):
+        gn.Session(segment_ops=0)
