@@ -306,6 +306,7 @@ class SplitExecutable:
         checked, status_dtype = self._checked, self._status_dtype
         checks = [(op, number, self._checks.program[number]) for op, number in segment.checks]
         placed = {op: (number, check) for op, number, check in checks}
+        random = {self.plan.random_ops[i]: j for j, i in enumerate(segment.random)}
         static_outputs: dict = {}
 
         def body(*args):
@@ -319,9 +320,8 @@ class SplitExecutable:
                 op_args = [None if w[0] == "none" else inputs[w[1]] if w[0] == "in"
                            else values[w[1]][w[2]] for w in wires]
                 key = None
-                if keys is not None and op in self._random_position(segment):
-                    j = self._random_position(segment)[op]
-                    key = jax.random.fold_in(keys[0][j], keys[1][j])
+                if op in random:
+                    key = jax.random.fold_in(keys[0][random[op]], keys[1][random[op]])
                 if op in placed:
                     status = traced_status(status, *placed[op], op_args, status_dtype)
                 outputs = _lower_op(op, op_args, key)
@@ -364,13 +364,6 @@ class SplitExecutable:
                                static_outputs=static_outputs, xla_choice=choice,
                                trace_seconds=traced_at - start,
                                compile_seconds=time.perf_counter() - traced_at)
-
-    def _random_position(self, segment) -> dict:
-        found = getattr(segment, "_random_position", None)
-        if found is None:
-            ops = [self.plan.random_ops[i] for i in segment.random]
-            found = segment._random_position = {op: j for j, op in enumerate(ops)}
-        return found
 
     def _random_arguments(self) -> list:
         """Per segment: (base keys, positions of its counters), or None without random ops."""

@@ -9,6 +9,7 @@ import graphnn as gn
 
 # Small thresholds so that small graphs are split (and the tests stay fast).
 SPLIT = {"split_above": 20, "segment_ops": 12}
+SPLIT_RNN = {"split_above": 60, "segment_ops": 30}
 
 
 def _chain(x, n):
@@ -78,7 +79,7 @@ def _rnn(steps, hidden=6, inputs=3, batch=4, seed=0):
 def test_unrolled_rnn_training_matches_the_whole_program():
     loss, train, variables, feed = _rnn(16)
     results = []
-    for options in ({"split_above": None}, SPLIT):
+    for options in ({"split_above": None}, SPLIT_RNN):
         with gn.Session(**options) as sess:
             sess.run(gn.global_variables_initializer())
             losses = [sess.run([train, loss], feed)[1] for _ in range(3)]
@@ -95,7 +96,7 @@ def test_run_loop_on_a_split_program_equals_repeated_runs():
     loss, train, variables, feed = _rnn(12)
     steps = 3
     stacked = {k: np.stack([v * (1 + 0.1 * s) for s in range(steps)]) for k, v in feed.items()}
-    with gn.Session(**SPLIT) as looped, gn.Session(split_above=None) as single:
+    with gn.Session(**SPLIT_RNN) as looped, gn.Session(split_above=None) as single:
         for sess in (looped, single):
             sess.run(gn.global_variables_initializer())
         losses = looped.run_loop([train, loss], stacked)[1]
@@ -167,6 +168,25 @@ def test_concurrent_runs_of_a_split_program_lose_no_update():
         for thread in threads:
             thread.join()
         np.testing.assert_array_equal(sess.run(counter), [40, 40])
+
+
+def test_fetching_feeds_variables_constants_and_new_values_of_a_split_program():
+    x = gn.placeholder(gn.float32, [2], name="x")
+    v = gn.Variable(np.array([1.0, 2.0], np.float32), name="v")
+    big = gn.constant(np.ones(70000, np.float32))  # passed to the program, not embedded
+    y = _chain(x + v, 60)
+    new = v.assign(y)
+    fetches = [x, v, gn.constant(3.0), big, y, new]
+    with gn.Session(**SPLIT) as split, gn.Session(split_above=None) as whole:
+        for sess in (split, whole):
+            sess.run(gn.global_variables_initializer())
+        feed = {x: np.array([0.5, -0.5], np.float32)}
+        assert split.compile_report(fetches, feed).split is not None
+        for _ in range(2):
+            got, expected = split.run(fetches, feed), whole.run(fetches, feed)
+            for a, b in zip(got, expected):
+                np.testing.assert_allclose(a, b, rtol=1e-6)
+        np.testing.assert_allclose(split.run(v), whole.run(v), rtol=1e-6)
 
 
 def test_invalid_split_options_are_refused():
