@@ -41,19 +41,27 @@ from graphnn.framework.tensor import Tensor
 from graphnn.ops.math import ADD_N_OP
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
 
-# Programs with more computing ops than this are split (measured: benchmarks/deep_graphs.py).
-SPLIT_ABOVE = 3000
-# Ops per segment: XLA compiles a few hundred element-wise ops in well under a second
-# and still fuses them well; more makes each compile superlinear, fewer adds dispatches.
-SEGMENT_OPS = 300
+# Programs with more computing ops than this are split. Measured on the gradient of the
+# chain in benchmarks/deep_graphs.py (2 cores): whole, 1,400 ops compile and run first in
+# 1.1 s against 1.3-1.8 s split; 2,400 ops in 2.5 s against 1.4-1.9 s split (though a run
+# takes 0.9 ms whole, 1.6 ms split); 3,600 ops in 8.8 s and 150 ms per run whole, against
+# 3 s and 2-4 ms split.
+SPLIT_ABOVE = 2000
+# Ops per segment: 150 to 500 compile and run alike within noise on that chain (N=5,000:
+# 1-2.4 s of XLA, 7-10 ms per run); fewer compiles faster where dots dominate (an RNN's
+# segments: 0.5 s each at 150 ops), more dispatches less.
+SEGMENT_OPS = 200
 # The longest period of a repeated structure that cuts are aligned to, and the share of
 # a window of ops that must repeat with that period.
 MAX_PERIOD = 200
 PERIOD_MATCH = 0.9
 # A sum of more computed terms than this (the gradient of a value used at every step) is
 # accumulated where its terms are made: as one op it would make a segment of thousands of
-# inputs, which XLA compiles in seconds, and keep every term alive until the end.
+# inputs, which XLA compiles in seconds, and keep every term alive until the end. Terms
+# are added SUM_GROUP at a time: one per op keeps the period of an unrolled loop's
+# gradient that of one step, so its segments repeat.
 SUM_FAN_IN = 8
+SUM_GROUP = 1
 
 
 def computing_ops(plan: Plan) -> list:
@@ -191,9 +199,9 @@ def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
 
 
 def _accumulate_sums(order: list, reads: dict) -> list:
-    """``order`` with each large AddN accumulated as its terms are made: after the op making
-    a term, a two-term AddN (created in the run's private graph) adds it to the sum so far,
-    and the AddN itself adds the last partial sum to its terms that are not computed."""
+    """``order`` with each large AddN accumulated as its terms are made: once SUM_GROUP
+    terms are ready, a partial AddN adds them to the sum so far, and the AddN itself adds
+    the last partial sum to the terms left."""
     where = {op: i for i, op in enumerate(order)}
     sums = {op for op in order if op.type == ADD_N_OP
             and sum(t.op in where for t in reads[op]) > SUM_FAN_IN}
@@ -204,23 +212,32 @@ def _accumulate_sums(order: list, reads: dict) -> list:
         for tensor in reads[total]:
             if tensor.op in where:
                 terms.setdefault(tensor.op, []).append((total, tensor))
-    partial: dict = {}
+    partial: dict = {total: [] for total in sums}  # the sum so far (if any), then new terms
     accumulated = []
     for op in order:
         if op in sums:
-            reads[op] = [partial[op]] + [t for t in reads[op] if t.op not in where]
+            reads[op] = partial[op] + [t for t in reads[op] if t.op not in where]
         accumulated.append(op)
         for total, tensor in terms.get(op, ()):
-            if total not in partial:
-                partial[total] = tensor
-                continue
-            added = op.graph.create_op(ADD_N_OP, [partial[total], tensor],
-                                       name=f"{total.name}/partial", location=total.location)
-            added.gradient_of = total.gradient_of
-            reads[added] = [partial[total], tensor]
-            accumulated.append(added)
-            partial[total] = added.outputs[0]
+            pending = partial[total]
+            pending.append(tensor)
+            if len(pending) > SUM_GROUP:
+                added = _partial_sum(total, pending)
+                reads[added] = list(pending)
+                accumulated.append(added)
+                partial[total] = [added.outputs[0]]
     return accumulated
+
+
+def _partial_sum(total: Operation, terms: list) -> Operation:
+    """An AddN of ``terms`` standing for part of ``total``: an op of the split program
+    only, so it is made directly rather than added to a graph (no name, no inference:
+    it has ``total``'s output shape and dtype, and errors name ``total``)."""
+    added = Operation(total.graph, ADD_N_OP, total.name, tuple(terms), (), {}, total.location,
+                      total._id, total.gradient_of)
+    output = total.outputs[0]
+    added.outputs = (Tensor(added, 0, output.shape, output.dtype),)
+    return added
 
 
 def _op_signature(op: Operation) -> tuple:
@@ -252,11 +269,12 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> Spli
     # Signatures with inputs as offsets back in the order (far ones alike) find periods.
     index = {op: i for i, op in enumerate(order)}
     interned: dict = {}
+    signatures = [_op_signature(op) for op in order]
     kinds = np.empty(len(order), np.int64)
     for i, op in enumerate(order):
         offsets = tuple(i - index[t.op] if t is not None and t.op in index
                         and i - index[t.op] <= MAX_PERIOD else -1 for t in reads[op])
-        kinds[i] = interned.setdefault((_op_signature(op), offsets), len(interned))
+        kinds[i] = interned.setdefault((signatures[i], offsets), len(interned))
     bounds, periods, start = [], [], 0
     while start < len(order):
         period = _period_at(kinds, start, 2 * segment_ops)
@@ -297,7 +315,7 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> Spli
         segment = Segment(ops=ops, wiring=wiring, inputs=inputs, outputs=outputs,
                           random=[random_index[op] for op in ops if op in random_index],
                           checks=[(op, numbered[op]) for op in ops if op in numbered])
-        segment.shape_key = _shape_key(segment, local)
+        segment.shape_key = _shape_key(segment, local, signatures[begin:end])
         segments.append(segment)
     return SplitPlan(segments=segments, reads=reads, final=final, periods=periods)
 
@@ -320,9 +338,8 @@ def _last_uses(plan: Plan, order: list, reads: dict, final: dict, segment_of: di
     return last
 
 
-def _shape_key(segment: Segment, local: dict) -> tuple:
+def _shape_key(segment: Segment, local: dict, signatures: list) -> tuple:
     """The structure of ``segment`` apart from its inputs' values and shapes."""
     outputs = tuple((local[t.op], t.value_index) for t in segment.outputs)
     checks = tuple((local[op], number) for op, number in segment.checks)
-    return (tuple(_op_signature(op) for op in segment.ops), tuple(segment.wiring), outputs,
-            checks)
+    return (tuple(signatures), tuple(segment.wiring), outputs, checks)

@@ -44,6 +44,10 @@ from graphnn.framework.tensor import Tensor
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
 
 
+# Feeds read by more segments than this are put on the device once per run.
+SHARED_FEED_READERS = 2
+
+
 @dataclasses.dataclass(eq=False)
 class CompiledSegment:
     """One compiled structure, shared by every segment that has it."""
@@ -183,9 +187,12 @@ class SplitExecutable:
         self._feed_slots = sorted(set(self._feed_slots))
         self._var_slots = sorted(set(self._var_slots), key=lambda pair: pair[0])
         self._constant_slots = list({slot: v for slot, v in self._constant_slots}.items())
+        # A feed that many segments read is copied to the device once per run; one that one
+        # or two read (an unrolled loop's input of one step, read by the step and its
+        # gradient) goes with their dispatches, which is cheaper than a device_put.
         uses = collections.Counter(v for s in split.segments for v in s.inputs if v in fed)
         self._shared_feeds = [(slot, i) for slot, i in self._feed_slots
-                              if uses[plan.feeds[i]] > 1]
+                              if uses[plan.feeds[i]] > SHARED_FEED_READERS]
         # Values no later segment reads are dropped as soon as their reader ran.
         self._free_after = [[] for _ in split.segments]
         kept = {slots.index[t] for t in self._results() if t in slots.index}
@@ -294,7 +301,12 @@ class SplitExecutable:
                                   segment_ops=self._segment_ops, sizes=sizes,
                                   periods=list(self._split.periods),
                                   distinct=len({id(e) for e, _ in compiled}), cache_hits=hits)
-        self._random_args = self._random_arguments()
+        # What a run walks: per segment, its program, argument and result slots, random
+        # keys, and the slots no later segment reads.
+        self._program = [(entry.call, inputs, [slots[t] for t in segment.outputs], random, free)
+                         for (entry, inputs), segment, random, free in zip(
+                             compiled, self._split.segments, self._random_arguments(),
+                             self._free_after)]
 
     def _compile_segment(self, segment, described: list, runtime: list, static: dict,
                          specs: dict, donated: tuple) -> CompiledSegment:
@@ -436,20 +448,18 @@ class SplitExecutable:
 
     def _step(self, slots: list, counters: Optional[np.ndarray]) -> Any:
         """Dispatches every segment over ``slots``; returns the final status (or None)."""
-        status = jnp.zeros((3,), self._status_dtype) if self._checked else None
-        for (entry, inputs), segment, random, free in zip(
-                self._compiled_segments, self._split.segments, self._random_args,
-                self._free_after):
+        status = np.zeros((3,), self._status_dtype) if self._checked else None
+        for call, inputs, outputs, random, free in self._program:
             args = [slots[i] for i in inputs]
             if random is not None:
                 args += [random[0], counters[random[1]]]
             if status is not None:
                 args.append(status)
-            results = entry.call(*args)
+            results = call(*args)
             if status is not None:
                 status = results[-1]
-            for tensor, value in zip(segment.outputs, results):
-                slots[self._slots.index[tensor]] = value
+            for slot, value in zip(outputs, results):
+                slots[slot] = value
             for slot in free:
                 slots[slot] = None
         return status
