@@ -395,6 +395,19 @@ class SplitExecutable:
         """The first segment's compiled program (``jax.stages.Compiled``)."""
         return self._compiled_segments[0][0].compiled if self._compiled_segments else None
 
+    def argument_shardings(self) -> tuple[list, dict]:
+        """The shardings the feeds (in feed order) and the variables ({state key: sharding})
+        are taken in, each as the first segment reading it takes it (once compiled)."""
+        taken: dict = {}
+        for call, inputs, *_ in self._program:
+            for slot, sharding in zip(inputs, call.input_shardings[0]):
+                taken.setdefault(slot, sharding)
+        feed_slot = {i: slot for slot, i in self._feed_slots}
+        feeds = [taken.get(feed_slot.get(i)) for i in range(len(self.plan.feeds))]
+        variables = {self._keys.get(v, v): taken[slot] for slot, v in self._var_slots
+                     if slot in taken}
+        return feeds, variables
+
     def cost(self) -> Optional[ProgramCost]:
         """XLA's estimates summed over the segments a run dispatches."""
         if not self._compiled_segments:

@@ -192,3 +192,15 @@ def test_fetching_feeds_variables_constants_and_new_values_of_a_split_program():
 def test_invalid_split_options_are_refused():
     with pytest.raises(gn.errors.InvalidArgumentError, match="segment_ops"):
         gn.Session(segment_ops=0)
+
+
+def test_compile_report_of_a_split_program_names_its_shardings_and_a_strategy_compiles_whole():
+    x = gn.placeholder(gn.float32, [4], name="x")
+    y = _chain(x, 60)
+    feed = {x: np.ones(4, np.float32)}
+    with gn.Session(**SPLIT) as sess:
+        report = sess.compile_report(y, feed)
+    assert report.split is not None and set(report.shardings) == {"x:0"}
+    with gn.Session(strategy=gn.distribute.MirroredStrategy(), **SPLIT) as sess:
+        np.testing.assert_allclose(sess.run(y, feed), gn.Session(**SPLIT).run(y, feed))
+        assert sess.compile_report(y, feed).split is None
