@@ -149,7 +149,6 @@ class SplitExecutable:
         plan, split = self.plan, self._split
         fed = {t: i for i, t in enumerate(plan.feeds)}
         self._slots = slots = _Slots()
-        self._large = {}
         read_only = set(plan.reads) - set(plan.writes)
         last_check = max((n for n, s in enumerate(split.segments) if s.checks), default=-1)
         last_read = {}
@@ -160,12 +159,14 @@ class SplitExecutable:
         for number, segment in enumerate(split.segments):
             for tensor in segment.outputs:
                 final_in[tensor] = number
+        fetched = set(plan.fetches)
         self._donated_vars: dict = {}  # a variable's value at the start -> where donated
         for variable, value in split.final.items():
             start = variable.outputs[0]
             where = final_in.get(value)
             if (variable in plan.reads and variable not in read_only and where is not None
-                    and last_read.get(start) == where and where > last_check):
+                    and last_read.get(start) == where and where > last_check
+                    and start not in fetched):
                 self._donated_vars[start] = where
         self._feed_slots, self._var_slots, self._constant_slots = [], [], []
         # The sources: what segments read, and fetched values no segment makes.
@@ -206,8 +207,9 @@ class SplitExecutable:
         self._fetches = list(plan.fetches)
         # Fetched values that are also stored (a variable's value, an assign's result) are
         # copied: a later run may donate the stored buffer while the caller converts it.
+        final = set(split.final.values())
         self._copied = {t for t in self._fetches if isinstance(t, Tensor)
-                        and (t.op.type == VARIABLE_OP or t in set(split.final.values()))}
+                        and (t.op.type == VARIABLE_OP or t in final)}
 
     def _results(self) -> list:
         values = [f for f in self.plan.fetches if isinstance(f, Tensor)]

@@ -204,3 +204,17 @@ def test_compile_report_of_a_split_program_names_its_shardings_and_a_strategy_co
     with gn.Session(strategy=gn.distribute.MirroredStrategy(), **SPLIT) as sess:
         np.testing.assert_allclose(sess.run(y, feed), gn.Session(**SPLIT).run(y, feed))
         assert sess.compile_report(y, feed).split is None
+
+
+def test_a_variable_read_and_assigned_in_one_segment_can_be_fetched():
+    x = gn.placeholder(gn.float32, [2], name="x")
+    v = gn.Variable(np.array([1.0, 2.0], np.float32), name="v")
+    y = _chain(x, 60)
+    step = v.assign(v * 2.0 + 0.0 * gn.reduce_sum(y))  # v's reads and write: the last segment
+    with gn.Session(**SPLIT) as sess:
+        sess.run(gn.global_variables_initializer())
+        feed = {x: np.ones(2, np.float32)}
+        old, new = sess.run([v, step], feed)
+        np.testing.assert_array_equal(old, [1, 2])
+        np.testing.assert_array_equal(new, [2, 4])
+        np.testing.assert_array_equal(sess.run(v), [2, 4])
