@@ -47,10 +47,11 @@ from graphnn.ops.state import CONST_OP, VARIABLE_OP
 # takes 0.9 ms whole, 1.6 ms split); 3,600 ops in 8.8 s and 150 ms per run whole, against
 # 3 s and 2-4 ms split.
 SPLIT_ABOVE = 2000
-# Ops per segment: 150 to 500 compile and run alike within noise on that chain (N=5,000:
-# 1-2.4 s of XLA, 7-10 ms per run); fewer compiles faster where dots dominate (an RNN's
-# segments: 0.5 s each at 150 ops), more dispatches less.
-SEGMENT_OPS = 200
+# Ops per segment. On that chain at N=5,000, 100 to 500 compile (1-2 s of XLA) and run
+# (7-10 ms) alike within noise; where dots dominate, a segment's compile grows with its
+# size (the unrolled RNN's 5 distinct segments: 2.0 s of XLA at 100 ops, 3.4 s at 200,
+# same run time), so segments are small.
+SEGMENT_OPS = 100
 # The longest period of a repeated structure that cuts are aligned to, and the share of
 # a window of ops that must repeat with that period.
 MAX_PERIOD = 200
