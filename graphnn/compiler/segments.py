@@ -157,12 +157,14 @@ def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
             priority[op] = max((priority[t.op] for t in op.inputs), default=-1)
     compute = [op for op in plan.ops if not _is_source(op, fed)]
     members = set(compute)
+    assigns = {op for op in compute if op.op_def.assigns}
     before: dict = {op: [] for op in compute}
     last_assign: dict = {}
     for op in compute:
         deps = {t.op for t in op.inputs if t.op in members}
-        deps.update(c for c in op.control_inputs if c in members)
-        if op.op_def.assigns:
+        if op.control_inputs:
+            deps.update(c for c in op.control_inputs if c in members)
+        if op in assigns:
             previous = last_assign.get(op.inputs[0].op)
             if previous is not None:
                 deps.add(previous)
@@ -187,15 +189,13 @@ def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
     reads, current = {}, {}
     for op in order:
         values = list(op.inputs)
-        fresh = plan.fresh_reads.get(op, ())
-        for i, tensor in enumerate(op.inputs):
-            if op.op_def.assigns and i == 0:
-                values[0] = current.get(tensor.op, tensor)
-            elif tensor.op in fresh:
-                values[i] = current.get(tensor.op, tensor)
-        reads[op] = values
-        if op.op_def.assigns:
+        fresh = plan.fresh_reads.get(op)
+        if fresh:
+            values = [current.get(t.op, t) if t.op in fresh else t for t in values]
+        if op in assigns:
+            values[0] = current.get(op.inputs[0].op, op.inputs[0])
             current[op.inputs[0].op] = op.outputs[0]
+        reads[op] = values
     return _accumulate_sums(order, reads), reads, current
 
 

@@ -74,6 +74,7 @@ class SplitSummary:
         periods: the repeat period each segment's cut was aligned to (1: none).
         distinct: distinct compiled segments (identical segments compile once).
         cache_hits: segments that reused a program compiled for another segment.
+        plan_seconds: time to plan the cut (order, periods, segments).
     """
 
     ops: int
@@ -83,6 +84,7 @@ class SplitSummary:
     periods: list
     distinct: int
     cache_hits: int
+    plan_seconds: float
 
     def __str__(self) -> str:
         sizes = collections.Counter(self.sizes)
@@ -91,7 +93,7 @@ class SplitSummary:
         return (f"split into {len(self.sizes)} segments ({described} ops) because the program "
                 f"has {self.ops} computing ops, more than split_above={self.split_above}; "
                 f"segment_ops={self.segment_ops}; {self.distinct} distinct compiled segments "
-                f"({self.cache_hits} reused)"
+                f"({self.cache_hits} reused); cut planned in {self.plan_seconds * 1e3:.0f} ms"
                 + (f"; cuts aligned to repeat periods {repeats}" if repeats else ""))
 
 
@@ -134,7 +136,9 @@ class SplitExecutable:
         self._checks = RunChecks(plan, keys, check_indices)
         self._checked = bool(self._checks.program)
         self._status_dtype = np.int64 if plan.needs_x64 else np.int32
+        start = time.perf_counter()
         self._split: SplitPlan = split_plan(plan, keys, segment_ops, self._checks.program)
+        self._plan_seconds = time.perf_counter() - start
         self._segment_ops, self._split_above = segment_ops, split_above
         self.random_keys = [keys.get(op, op) for op in plan.random_ops]
         self.stateless = not (plan.reads or plan.writes or plan.random_ops)
@@ -302,7 +306,8 @@ class SplitExecutable:
         self.split = SplitSummary(ops=sum(sizes), split_above=self._split_above,
                                   segment_ops=self._segment_ops, sizes=sizes,
                                   periods=list(self._split.periods),
-                                  distinct=len({id(e) for e, _ in compiled}), cache_hits=hits)
+                                  distinct=len({id(e) for e, _ in compiled}), cache_hits=hits,
+                                  plan_seconds=self._plan_seconds)
         # What a run walks: per segment, its program, argument and result slots, random
         # keys, and the slots no later segment reads.
         self._program = [(entry.call, inputs, [slots[t] for t in segment.outputs], random, free)
