@@ -131,6 +131,23 @@ def test_a_check_failing_in_a_late_segment_changes_no_variable():
         np.testing.assert_array_equal(sess.run(w), np.ones(3) + 6 + 7 + 8)
 
 
+def test_a_check_failing_at_a_later_step_of_run_loop_restores_every_variable():
+    x = gn.placeholder(gn.float32, [3], name="x")
+    v = gn.Variable(np.ones(3, np.float32), name="v")
+    table = gn.constant(np.arange(12, dtype=np.float32).reshape(4, 3))
+    y = _chain(x + v, 60)
+    index = gn.cast(gn.reduce_sum(y) * 0.0 + gn.reduce_max(x), gn.int32)
+    step = v.assign_add(gn.reduce_sum(gn.gather(table, gn.reshape(index, [1]))) * gn.ones([3]))
+    good, bad = np.array([1, 0, 0], np.float32), np.array([9, 0, 0], np.float32)
+    with gn.Session(**SPLIT) as sess:
+        sess.run(gn.global_variables_initializer())
+        with pytest.raises(gn.errors.InvalidArgumentError, match=r"indices\[0\] = 9.*step 1"):
+            sess.run_loop(step, {x: np.stack([good, bad, good])})
+        np.testing.assert_array_equal(sess.run(v), np.ones(3))
+        sess.run_loop(step, {x: np.stack([good, good])})
+        np.testing.assert_array_equal(sess.run(v), np.ones(3) + 2 * (3 + 4 + 5))
+
+
 def test_random_ops_draw_what_the_whole_program_draws():
     graph = gn.Graph()
     with graph.as_default():
