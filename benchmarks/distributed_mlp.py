@@ -13,7 +13,9 @@ Both sides must end at the same loss.
 
 On forced CPU devices the "devices" share the machine's cores: more of them cannot
 make a step faster on a 2-core machine (they add partitioning and all-reduce work),
-so the steps/s across device counts measure overhead, not scaling.
+so the steps/s across device counts measure overhead, not scaling. There, both sides
+wait for each step before dispatching the next: XLA:CPU's in-process collectives
+deadlock otherwise (``graphnn.compiler.placement``).
 
 Usage: python benchmarks/distributed_mlp.py [--devices 1 2 4] [--rounds 5] [--steps 50]
        [--batch 256] [--platform cpu]
@@ -108,10 +110,14 @@ def child(args) -> dict:
         start_state[:] = [(params, jax.device_put(optimizer.init(params), replicated))]
         jax.block_until_ready(start_state)
 
+    # XLA:CPU's in-process collectives deadlock when the next step is dispatched while
+    # one runs, so on several CPU devices each step waits, as graphnn's runs do there.
+    wait = jax.block_until_ready if strategy.placement.waits else (lambda value: value)
+
     def jax_step():
         state = start_state.pop()
         for i in range(args.steps - 1):
-            state, _ = step(state, xs[i], ys[i])
+            state, _ = wait(step(state, xs[i], ys[i]))
         return float(step(state, xs[-1], ys[-1])[1])
 
     def jax_loop():

@@ -279,6 +279,7 @@ class Executable:
         self._placement = placement
         shardings = {} if placement is None else self._shardings(feed_shardings, len(large))
         self._place_arguments = placement is not None and not placement.fully_addressable
+        self._waits = placement is not None and placement.waits
         if self._place_arguments:
             self._constants = tuple(placement.put(c, placement.replicated)
                                     for c in self._constants)
@@ -434,7 +435,8 @@ class Executable:
         The caller serializes dispatches that touch ``store``: between reading the
         variables and storing their new values, no other run may donate them. The
         program runs asynchronously, unless it has value checks: then this waits for
-        its status, and raises when a check failed, leaving every variable as it was.
+        its status, and raises when a check failed, leaving every variable as it was
+        (a placement on several CPU devices also waits: see ``compiler.placement``).
         """
         if self._host_checks:
             self._checks.check_feeds(feed_values, self.steps)
@@ -449,6 +451,8 @@ class Executable:
                 results = self._call(*args)
         else:
             results = self._call(*args)
+        if self._waits:
+            jax.block_until_ready(results)  # see compiler.placement: CPU collectives
         if self._checked:
             status = np.asarray(results[-1])  # the run that fails is the one that raises
             if status[0]:

@@ -14,6 +14,10 @@ here computes or communicates by itself.
   divides: then its columns are split over the ``"model"`` axis.
 - Everything a run fetches comes back replicated, so every process of a multi-process
   run can read it.
+- On CPU devices, each run waits for its program (``waits``): XLA:CPU's in-process
+  collectives deadlock when the next partitioned program is dispatched while one is
+  still running (seen with jaxlib 0.10.2 on 2 cores: an all-reduce whose rendezvous
+  never completes aborts the process), so runs there are not pipelined.
 
 ``collectives`` and ``placement_notes`` feed ``compile_report``: the collectives XLA put
 in a compiled program, and where ops pinned by ``gn.device`` ran (soft placement).
@@ -54,6 +58,8 @@ class MeshPlacement:
         # jit places numpy arguments itself, but only on devices this process owns.
         self.fully_addressable = all(d.process_index == jax.process_index()
                                      for d in mesh.devices.flat)
+        local = [d for d in mesh.devices.flat if d.process_index == jax.process_index()]
+        self.waits = len(local) > 1 and any(d.platform == "cpu" for d in local)
 
     @property
     def devices(self) -> list:

@@ -63,3 +63,12 @@ def test_model_axis_shards_large_matrices_and_keeps_results(results):
 
 def test_random_draws_do_not_depend_on_the_split(results):
     assert results["dropout_difference"] == 0.0
+
+
+def test_a_failed_value_check_in_a_partitioned_program_changes_no_variable(results):
+    assert "indices[3] = 4 is not in [0, 4)" in results["failed_check"]  # global positions
+    assert results["after_failed_check"] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]
+
+
+def test_back_to_back_runs_on_cpu_devices_do_not_deadlock(results):
+    assert results["pipelined_loss"] < 2.3  # 50 Adam steps from ln(10)

@@ -70,4 +70,36 @@ with graph.as_default():
     draws = [gn.Session(strategy=s).run(dropped, {inputs: np.ones((8, 8), np.float32)})
              for s in (None, strategy)]
 out["dropout_difference"] = float(np.max(np.abs(draws[0] - draws[1])))
+
+# A failed value check inside a partitioned program: the run raises, no variable changes.
+with graph.as_default():
+    table = gn.Variable(np.arange(12, dtype=np.float32).reshape(4, 3))
+    index = gn.placeholder(gn.int32, [None])
+    update = table.assign_add(gn.ones_like(table) * gn.reduce_sum(gn.gather(table, index + 1)))
+    sess = gn.Session(strategy=strategy)
+    sess.run(table.initializer)
+    try:
+        sess.run(update, {index: np.array([0, 1, 2, 3], np.int32)})
+    except gn.errors.InvalidArgumentError as error:
+        out["failed_check"] = str(error)
+    out["after_failed_check"] = sess.run(table).tolist()
+
+# Steps dispatched back to back (nothing fetched) on CPU devices: with matrices large
+# enough for XLA:CPU to split its matmuls over threads, pipelined partitioned programs
+# deadlock in their all-reduce (the process aborts), so graphnn waits for each run there.
+with gn.Graph().as_default():
+    inputs = gn.placeholder(gn.float32, [None, 784])
+    labels = gn.placeholder(gn.int32, [None])
+    hidden = inputs
+    for rows, columns in [(784, 512), (512, 512), (512, 10)]:
+        hidden = gn.matmul(hidden, gn.Variable(np.full((rows, columns), 1e-3, np.float32)))
+    loss = gn.reduce_mean(gn.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                                         logits=hidden))
+    train = gn.train.AdamOptimizer(1e-3).minimize(loss)
+    sess = gn.Session(strategy=strategy)
+    sess.run(gn.global_variables_initializer())
+    feed = {inputs: np.ones((256, 784), np.float32), labels: np.zeros(256, np.int32)}
+    for _ in range(50):
+        sess.run(train, feed)
+    out["pipelined_loss"] = float(sess.run(loss, feed))
 print("RESULTS " + json.dumps(out))
