@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 from typing import Iterator, Optional
 
 from graphnn.framework.graph import get_default_graph
 
 _FIELDS = ("job", "replica", "task")
+_DEVICE_TYPE = re.compile(r"[A-Z][A-Z_]*")  # CPU, GPU, TPU, XLA_CPU ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,11 +57,11 @@ class DeviceSpec:
                 parts[key] = pieces[1] if key == "job" else _index(pieces[1], spec)
             elif key == "device" and len(pieces) in (2, 3):
                 parts.update(_device(pieces[1:], spec))
-            elif len(pieces) in (1, 2) and pieces[0].isalpha() and key not in (*_FIELDS,
-                                                                                 "device"):
+            elif len(pieces) in (1, 2) and _DEVICE_TYPE.fullmatch(pieces[0].upper()) \
+                    and key not in (*_FIELDS, "device"):
                 parts.update(_device(pieces, spec))
             else:
-                raise ValueError(f"gn.device({spec!r}): cannot read {part!r}; expected a TF 1 "
+                raise ValueError(f"gn.device({spec!r}): cannot parse {part!r}; expected a TF 1 "
                                  f"device string such as '/cpu:0', '/device:GPU:0' or "
                                  f"'/job:worker/task:0/device:CPU:0'")
         return cls(**parts)
@@ -84,15 +86,16 @@ def _index(text: str, spec: str) -> Optional[int]:
     if text == "*":
         return None
     if not text.isdigit():
-        raise ValueError(f"gn.device({spec!r}): {text!r} is not an index (a number or '*')")
+        raise ValueError(f"gn.device({spec!r}): cannot parse {text!r} as an index (a number "
+                         f"or '*')")
     return int(text)
 
 
 def _device(pieces: list[str], spec: str) -> dict:
     kind = pieces[0].upper()
-    if not kind.isalpha():
-        raise ValueError(f"gn.device({spec!r}): {pieces[0]!r} is not a device type such as "
-                         f"CPU or GPU")
+    if not _DEVICE_TYPE.fullmatch(kind):
+        raise ValueError(f"gn.device({spec!r}): cannot parse {pieces[0]!r} as a device type "
+                         f"such as CPU or GPU")
     return {"device_type": kind,
             "device_index": _index(pieces[1], spec) if len(pieces) > 1 else None}
 

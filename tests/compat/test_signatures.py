@@ -165,6 +165,10 @@ def test_device_strings_are_accepted_and_bad_ones_refused():
     with tf.device("/cpu:0"), tf.device("/device:GPU:1"), tf.device(None):
         y = tf.constant(3.0) * 2.0
     assert _run(y) == 6.0
+    with tf.device("/job:localhost/replica:0/task:0/device:XLA_CPU:0"):
+        z = y + 1.0
+    assert z.op.device == "/job:localhost/replica:0/task:0/device:XLA_CPU:0"  # recorded, soft
+    assert _run(z) == 7.0
     with pytest.raises(ValueError, match="cannot parse"):
         with tf.device("my gpu"):
             pass

@@ -186,17 +186,14 @@ def add_to_collections(names: Sequence[str], value: Any) -> None:
     get_default_graph().add_to_collections(names, value)
 
 
-_DEVICE = re.compile(r"^(/job:[\w-]+)?(/replica:\d+)?(/task:\d+)?"
-                     r"(/(device:)?(cpu|gpu|tpu|CPU|GPU|TPU|XLA_CPU|XLA_GPU):(\d+|\*))?$")
-
-
 @contextlib.contextmanager
 def device(device_name_or_function: Any) -> Iterator[None]:
-    """Accepts TF 1's placement hint; every op runs on its session's device.
+    """TF 1's placement hint: ``gn.device``, which records the device on the ops created inside.
 
     graphnn compiles the whole run into one XLA program on the session's device
     (``tf.Session(config=tf.ConfigProto(device_count={"GPU": 0}))`` for the CPU): an
-    op's own placement is always soft, as with TF 1's ``allow_soft_placement=True``.
+    op's own placement is always soft, as with TF 1's ``allow_soft_placement=True``,
+    and ``compile_report`` says where pinned ops went.
 
     Raises:
         ValueError: not a TF 1 device string (``"/cpu:0"``, ``"/device:GPU:1"``).
@@ -204,10 +201,8 @@ def device(device_name_or_function: Any) -> Iterator[None]:
     """
     if callable(device_name_or_function):
         raise NotImplementedError("tf.device(function) is not supported by graphnn.compat.v1")
-    if device_name_or_function and not _DEVICE.match(device_name_or_function):
-        raise ValueError(f"tf.device: cannot parse device specification "
-                         f"{device_name_or_function!r}")
-    yield
+    with gn.device(device_name_or_function):
+        yield
 
 
 _HINTS = {
