@@ -276,10 +276,17 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> Spli
         offsets = tuple(i - index[t.op] if t is not None and t.op in index
                         and i - index[t.op] <= MAX_PERIOD else -1 for t in reads[op])
         kinds[i] = interned.setdefault((signatures[i], offsets), len(interned))
+    crossing = _crossing(order, index, reads, plan, final)
     bounds, periods, start = [], [], 0
     while start < len(order):
         period = _period_at(kinds, start, 2 * segment_ops)
-        size = max(period, period * round(segment_ops / period))
+        if period > 1:
+            size = period * max(1, round(segment_ops / period))
+        else:  # no repeat to follow: cut where the fewest values cross
+            low = start + max(1, segment_ops * 3 // 4)
+            high = min(len(order), start + segment_ops * 5 // 4)
+            size = (low + int(np.argmin(crossing[low:high + 1])) - start) if low <= high \
+                else segment_ops
         if len(order) - (start + size) < segment_ops // 2:
             size = len(order) - start  # no small remainder at the end
         bounds.append((start, start + size))
@@ -319,6 +326,24 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> Spli
         segment.shape_key = _shape_key(segment, local, signatures[begin:end])
         segments.append(segment)
     return SplitPlan(segments=segments, reads=reads, final=final, periods=periods)
+
+
+def _crossing(order: list, index: dict, reads: dict, plan: Plan, final: dict) -> np.ndarray:
+    """``crossing[i]``: how many values made before position i of ``order`` are read at or
+    after it (the values a cut before op i passes from one segment to the next)."""
+    last = {}
+    for i, op in enumerate(order):
+        for value in reads[op]:
+            if value is not None and value.op in index:
+                last[value] = i
+    for value in [f for f in plan.fetches if isinstance(f, Tensor)] + list(final.values()):
+        if value.op in index:
+            last[value] = len(order)
+    change = np.zeros(len(order) + 2, np.int64)
+    for value, used in last.items():
+        change[index[value.op] + 1] += 1
+        change[used + 1] -= 1
+    return np.cumsum(change)[:len(order) + 1]
 
 
 def _last_uses(plan: Plan, order: list, reads: dict, final: dict, segment_of: dict,

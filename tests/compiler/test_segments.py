@@ -51,6 +51,26 @@ def test_repeated_structure_compiles_each_distinct_segment_once():
     assert "distinct compiled segments" in text
 
 
+def test_a_program_without_repeats_is_cut_where_few_values_cross():
+    x = gn.placeholder(gn.float32, [3], name="x")
+    rng = np.random.default_rng(3)
+    kept, y = [], x
+    for i in range(40):  # no period: ops drawn at random, side values kept for the end
+        kind = rng.integers(4)
+        y = [gn.tanh, gn.sin, lambda t: t * 0.7, lambda t: t + x][kind](y)
+        if i % 10 == 0:
+            kept.append(y)
+    total = gn.add_n([y] + kept)
+    grad, = gn.gradients(gn.reduce_sum(total), x)
+    value = np.array([0.1, -0.4, 0.8], np.float32)
+    with gn.Session(split_above=20, segment_ops=30) as split, \
+            gn.Session(split_above=None) as whole:
+        np.testing.assert_allclose(split.run([total, grad], {x: value}),
+                                   whole.run([total, grad], {x: value}), rtol=1e-5)
+        report = split.compile_report([total, grad], {x: value}).split
+    assert 1 in report.periods and len(report.sizes) >= 3
+
+
 def test_small_programs_compile_whole():
     x = gn.placeholder(gn.float32, [3])
     with gn.Session() as sess:
