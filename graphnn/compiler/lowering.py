@@ -1,5 +1,8 @@
 """Lowering: an interpreter over a Plan's ops that builds one jitted JAX function.
 
+(A plan too large to compile whole is compiled in segments by ``compiler.split_executable``,
+which lowers each op with the same ``_lower_op``.)
+
 Each op's JAX lowering comes from its OpDef. Values known at compile time
 (constants, shapes of fed tensors, and pure ops over them) stay numpy arrays
 and are folded while tracing, so shape arguments like ``gn.shape(x)[0]`` work

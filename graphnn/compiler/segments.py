@@ -13,14 +13,16 @@ executable that runs the pieces is ``compiler.split_executable``.
    of an unrolled loop together and their gradients in step order.
 2. **Cuts.** Each segment takes a whole number of periods of the op sequence where it
    repeats (an unrolled RNN, a deep stack of identical blocks), so repeated structure
-   gives identical segments.
+   gives identical segments; where it does not repeat, the cut goes where the fewest
+   values cross it. A large AddN (the gradient of a value every step reads) is
+   accumulated where its terms are made, so no segment reads thousands of values.
 3. **One compile per structure.** A segment is a plain ``jax.jit`` function of the
    values it reads from earlier segments, the feeds and the variables; its *structure*
    (op types, attributes, internal wiring, input shapes and dtypes, embedded static
    values, donation) is hashed, and segments with the same structure share one compiled
-   program. Random ops get their base keys and counters as arguments and checks are
-   numbered by argument-free constants, so only segments with program checks are keyed
-   by position too.
+   program. Random ops get their keys (from graph seed, op seed and run counter, as in a
+   whole program) as arguments, so they do not tell segments apart; a segment with
+   program checks bakes their numbers in and is compiled for its program alone.
 
 Values known at compile time (constants, shapes: see ``compiler.lowering``) are embedded
 in the segments that read them, exactly as a whole program folds them while tracing.
