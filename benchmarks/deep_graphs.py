@@ -5,9 +5,10 @@
    (gn.gradients), the time to the first result (the clock runs from before gn.gradients
    through Session creation, the passes, lowering, XLA compiles and the first run; a
    per-phase breakdown is printed: gradients, passes (prune includes the private copy),
-   planning the cut, tracing, XLA, the rest of compiling (run plans), the first run) and the steady run time. jax.jit(jax.grad(f)) of the
-   same function runs in a subprocess capped in time (--cap) and memory (--memory-gb),
-   since XLA's compile and run times explode with N.
+   planning the cut, tracing, XLA, the rest of compiling (run plans), the first run) and
+   the steady run time. jax.jit(jax.grad(f)) of the same function runs in a subprocess
+   capped in time (--cap) and memory (--memory-gb), since XLA's compile and run times
+   explode with N.
 2. An Elman RNN (input 8, hidden 64, batch 16, MSE on the last state) unrolled over
    --steps time steps as a TF 1 static_rnn user builds it (one placeholder per time step,
    all fed in one feed_dict): the gradient of the loss with respect to the weights, compile
@@ -140,15 +141,23 @@ def graphnn_rnn(steps: int, repeat: int) -> dict:
         feed[target] = target_value
         start = time.perf_counter()
         grads = gn.gradients(loss, [w_x, w_h, b])
+        built = time.perf_counter()
         sess = gn.Session()
         sess.run(gn.global_variables_initializer())
         report = sess.compile_report(grads, feed)
+        compiled = time.perf_counter()
         values = sess.run(grads, feed)
         first = time.perf_counter() - start
         run_s = steady(lambda: sess.run(grads, feed), repeat)
         sess.close()
     split = report.split
+    passes = sum(r.seconds for r in report.passes)
+    cut = split.plan_seconds if split else 0.0
     return {"first_result_s": first, "run_s": run_s, "xla_s": report.xla_compile_seconds,
+            "gradient_s": built - start, "passes_s": passes, "cut_s": cut,
+            "trace_s": report.trace_seconds,
+            "other_s": compiled - built - passes - cut - report.trace_seconds
+            - report.xla_compile_seconds,
             "segments": len(split.sizes) if split else 1,
             "distinct": split.distinct if split else 1,
             "checksum": float(sum(np.sum(np.abs(v)) for v in values))}
@@ -248,7 +257,10 @@ def main() -> None:
     ours = graphnn_rnn(steps, repeat)
     print(f"{'graphnn (static_rnn style)':>26} | {ours['first_result_s']:17.3f} s | "
           f"{ours['run_s'] * 1e3:7.2f} ms   ({ours['segments']} segments, "
-          f"{ours['distinct']} distinct, XLA {ours['xla_s']:.2f} s)", flush=True)
+          f"{ours['distinct']} distinct)\n{'':>26}   first result: gradients "
+          f"{ours['gradient_s']:.2f} s, passes {ours['passes_s']:.2f} s, cut "
+          f"{ours['cut_s']:.2f} s, trace {ours['trace_s']:.2f} s, XLA {ours['xla_s']:.2f} s, other "
+          f"{ours['other_s']:.2f} s", flush=True)
     for kind, name in (("jax-rnn-scan", "jax.jit, lax.scan"),
                        ("jax-rnn-unrolled", "jax.jit, unrolled")):
         theirs = capped(kind, steps, repeat, args.cap, args.memory_gb)
