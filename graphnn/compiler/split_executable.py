@@ -498,8 +498,9 @@ class SplitExecutable:
         if status is not None:
             status = np.asarray(status)
             if status[0]:
-                store.update((key, value) for key, value in written
-                             if key in store and key in self._donated_keys)
+                if written:  # a donated variable's result is its old value (selected)
+                    store.update((key, value) for key, value in written
+                                 if key in store and key in self._donated_keys)
                 raise self._checks.program_error(status, None)
         if written:
             store.update(written)

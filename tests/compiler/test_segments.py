@@ -97,7 +97,7 @@ def _rnn(steps, hidden=6, inputs=3, batch=4, seed=0):
 
 
 def test_unrolled_rnn_training_matches_the_whole_program():
-    loss, train, variables, feed = _rnn(16)
+    loss, train, variables, feed = _rnn(10)
     results = []
     for options in ({"split_above": None}, SPLIT_RNN):
         with gn.Session(**options) as sess:
@@ -168,17 +168,27 @@ def test_a_check_failing_at_a_later_step_of_run_loop_restores_every_variable():
         np.testing.assert_array_equal(sess.run(v), np.ones(3) + 2 * (3 + 4 + 5))
 
 
+def test_check_numerics_names_the_op_in_a_split_program():
+    x = gn.placeholder(gn.float32, [3], name="x")
+    z = gn.log(_chain(x, 20) - 100.0, name="bad_log")
+    w = _chain(z, 10)
+    with gn.Session(check_numerics=True, split_above=20, segment_ops=40) as sess:
+        assert sess.compile_report(w, {x: np.ones(3, np.float32)}).split is not None
+        with pytest.raises(gn.errors.InvalidArgumentError, match="bad_log"):
+            sess.run(w, {x: np.ones(3, np.float32)})
+
+
 def test_random_ops_draw_what_the_whole_program_draws():
     graph = gn.Graph()
     with graph.as_default():
         gn.get_default_graph().seed = 7
         x = gn.placeholder(gn.float32, [8], name="x")
         y = x
-        for i in range(16):
+        for i in range(8):
             y = gn.tanh(y) + gn.random_normal([8], stddev=0.1) if i % 2 else y * 0.9
         value = np.ones(8, np.float32)
         with gn.Session(graph=graph, split_above=None) as whole, \
-                gn.Session(graph=graph, **SPLIT) as split:
+                gn.Session(graph=graph, split_above=10, segment_ops=10) as split:
             expected = [whole.run(y, {x: value}) for _ in range(2)]
             got = [split.run(y, {x: value}) for _ in range(2)]
             assert split.compile_report(y, {x: value}).split.cache_hits > 0
