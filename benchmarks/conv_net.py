@@ -7,7 +7,8 @@ time); the reference is a hand-written ``jax.jit`` step with XLA's default optio
 start from the same weights, take the same batches, and must end at the same loss.
 Rounds are interleaved; the ratio is the median of per-round ratios, and each side's
 time the best round. % of peak: FLOPs of the step from XLA's cost analysis over
-``--peak`` (156 GFLOP/s: the float32 FMA peak of this project's 2-core AVX2 machine).
+``--peak`` (156 GFLOP/s: the float32 AVX2 FMA peak of this project's 2-core machine at
+2.6 GHz; with AVX-512, which its processor also has, the peak is twice that).
 
 Usage: python benchmarks/conv_net.py [--rounds 5] [--steps 5] [--peak 156] [--fresh-calibration]
 """
@@ -157,6 +158,8 @@ def main():
           f"(XLA cost analysis)")
     print(f"graphnn XLA options: {report.xla_choice.name} {report.xla_options or ''}")
     print(f"  why: {report.xla_choice.reason}")
+    for line in report.xla_choice.lowerings:
+        print(f"  lowering of {line}")
     print(f"  one-time calibration in this process: {report.calibration_seconds:.2f} s "
           f"(0 when cached; not counted as compile time)")
     print(f"{'workload':34s} {'graphnn':>10s} {'jax.jit':>10s} {'ratio':>7s}  note")

@@ -14,7 +14,9 @@ An ``Executable`` is compiled explicitly (lowered, then compiled by XLA, each ti
 here) before its first run, so its memory needs are checked before anything runs;
 runs then dispatch through ``jax.jit``, whose cache holds that same program. A program
 for which ``compiler.xla_options`` chooses XLA options of its own is compiled with them
-and runs through that compiled object instead (also a direct dispatch).
+and runs through that compiled object instead (also a direct dispatch). Ops with
+alternative lowerings get the ones that module's ``LoweringChooser`` picks for the
+program while it is traced.
 
 With a ``placement`` (``compiler.placement``: a device mesh), the program is jitted with
 the shardings it gives its arguments and results, and XLA's SPMD partitioner does the
@@ -36,9 +38,10 @@ from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.cost import ProgramCost, program_cost
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
-from graphnn.compiler.xla_options import XlaChoice, choose, fallback
+from graphnn.compiler.xla_options import LoweringChooser, XlaChoice, choose, fallback
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
 from graphnn.framework.graph import Operation
+from graphnn.framework.registry import choosing_lowerings, lowering
 from graphnn.ops.declare import evaluate_static
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
 
@@ -74,7 +77,7 @@ def _lower_op(op: Operation, args: list, key: Any) -> tuple:
         if not opdef.stateful and args and all(_is_static(a) for a in args):
             outputs = evaluate_static(op, args)
         else:
-            result = opdef.lower(*args, **kwargs)
+            result = lowering(opdef)(*args, **kwargs)
             outputs = result if isinstance(result, tuple) else (result,)
     except (GraphError, ValueError, TypeError, IndexError, ZeroDivisionError) as error:
         raise InvalidArgumentError(f"{op.describe()} cannot run with these inputs "
@@ -235,6 +238,7 @@ class Executable:
         self.xla_compile_seconds: Optional[float] = None
         self.xla_choice: Optional[XlaChoice] = None
         self._xla_mode = xla_options
+        self._lowerings: Optional[LoweringChooser] = None
         self._device = device
         self._call: Optional[Callable] = None
         self._compiled: Any = None
@@ -316,9 +320,10 @@ class Executable:
         def flat(*args):
             self.trace_count += 1
             state_end = n_feeds + n_read_write
-            written, fetched, status = traced(args[:n_feeds], args[n_feeds:state_end],
-                                              args[state_end:state_end + n_read_only],
-                                              args[-1] if uses_counters else None)
+            with choosing_lowerings(self._lowerings):
+                written, fetched, status = traced(args[:n_feeds], args[n_feeds:state_end],
+                                                  args[state_end:state_end + n_read_only],
+                                                  args[-1] if uses_counters else None)
             checked = () if status is None else (status,)
             return tuple(written) + tuple(f for f in fetched if f is not None) + checked
 
@@ -398,12 +403,13 @@ class Executable:
         if self._place_arguments:
             args = self._placement.put_all(args, self._in_shardings)
         with self._context():
-            start = time.perf_counter()
-            traced = self._jitted.trace(*args)
-            self.trace_seconds = time.perf_counter() - start
             platform = self._device.platform if self._device is not None else \
                 jax.default_backend()
-            self.xla_choice = choose(self._xla_mode, platform, traced.jaxpr)
+            self._lowerings = LoweringChooser(self._xla_mode, platform)
+            start = time.perf_counter()
+            traced = self._jitted.trace(*args)
+            self.trace_seconds = time.perf_counter() - start - self._lowerings.calibration_seconds
+            self.xla_choice = choose(self._xla_mode, platform, traced.jaxpr, self._lowerings)
             start = time.perf_counter()
             lowered = traced.lower()
             self.trace_seconds += time.perf_counter() - start

@@ -79,10 +79,11 @@ class CompileReport:
             if self.xla_choice.calibration_seconds:
                 lines.append(f"{'XLA options calibration':30s} {'':>13s} "
                              f"{self.xla_choice.calibration_seconds * 1e3:8.2f}  (once per "
-                             f"machine and jaxlib)")
+                             f"machine and jaxlib; XLA options and lowerings)")
             given = ", ".join(f"{k}={v}" for k, v in self.xla_choice.options.items())
             lines.append(f"XLA options: {self.xla_choice.name}"
                          f"{f' ({given})' if given else ''}: {self.xla_choice.reason}")
+            lines += [f"lowering of {line}" for line in self.xla_choice.lowerings]
         if self.cost is not None:
             lines.append(str(self.cost))
         if len(self.devices) > 1 or self.collectives:

@@ -23,12 +23,21 @@ The options are set per executable (``Lowered.compile(compiler_options=...)``): 
 process's ``XLA_FLAGS`` and any other JAX code are never affected. Only CPU programs are
 calibrated; on other platforms every program keeps XLA's defaults.
 
-Lowering alternatives were measured too: convolution as image patches times one GEMM
-(``lax.conv_general_dilated_patches``) ran a training step's convolution 20x slower than
-XLA's convolution on CPU (the patch gradient is a large scatter), so no program gets it.
+Ops may declare alternative lowerings with the same values (``OpDef.alternatives``, such
+as MaxPool's ``tiled-windows`` gradient). While a program is traced, a
+``LoweringChooser`` answers for each one the program meets, by the same kind of
+measurement: the alternative's workload (its forward and gradient) timed against the
+op's own lowering, once per machine and jaxlib, cached in the same file. The
+measurements run in a thread of their own, so a calibration asked for in the middle of
+tracing a program neither lands in it nor inherits its x64 or device settings.
+
+Convolution as image patches times one GEMM (``lax.conv_general_dilated_patches``) was
+measured too: a training step's convolution ran 20x slower than XLA's convolution on CPU
+(the patch gradient is a large scatter), so it is not offered.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -43,6 +52,8 @@ import jax
 import jax.numpy as jnp
 import jaxlib
 import numpy as np
+
+from graphnn.framework.registry import Alternative, OpDef
 
 MODES = ("auto", "default")
 # Option sets the calibration may choose, by name; each is tried only where jaxlib accepts it.
@@ -75,13 +86,17 @@ class XlaChoice:
         options: the compiler options given to XLA (empty for the default).
         reason: why, in words (measured speed-up, margin, cache file).
         calibration_seconds: time this process spent calibrating to make this choice
-            (0.0 when the verdict was cached or no calibration was needed).
+            and the lowering choices (0.0 when the verdicts were cached or no
+            calibration was needed).
+        lowerings: for each alternative lowering the program could use, one line saying
+            whether it got it and why (``LoweringChooser``).
     """
 
     name: str
     options: dict
     reason: str
     calibration_seconds: float = 0.0
+    lowerings: tuple = ()
 
 
 def program_kind(jaxpr: Any) -> Optional[str]:
@@ -106,8 +121,19 @@ def _primitive_names(jaxpr: Any, seen: set) -> set:
     return seen
 
 
-def choose(mode: str, platform_name: str, jaxpr: Any) -> XlaChoice:
-    """The options for a program traced as ``jaxpr``, to run on ``platform_name``."""
+def choose(mode: str, platform_name: str, jaxpr: Any,
+           lowerings: Optional["LoweringChooser"] = None) -> XlaChoice:
+    """The options for a program traced as ``jaxpr``, to run on ``platform_name``, with
+    the lowering choices ``lowerings`` made while it was traced."""
+    choice = _choose_options(mode, platform_name, jaxpr)
+    if lowerings is None or not lowerings.decisions:
+        return choice
+    return dataclasses.replace(
+        choice, lowerings=tuple(lowerings.decisions.values()),
+        calibration_seconds=choice.calibration_seconds + lowerings.calibration_seconds)
+
+
+def _choose_options(mode: str, platform_name: str, jaxpr: Any) -> XlaChoice:
     if mode == "default":
         return XlaChoice("default", {}, "xla_options='default': XLA's own choices")
     if platform_name != "cpu":
@@ -117,6 +143,39 @@ def choose(mode: str, platform_name: str, jaxpr: Any) -> XlaChoice:
     if kind is None:
         return XlaChoice("default", {}, "no dots or convolutions: XLA's own choices")
     return _CALIBRATION.verdict(kind)
+
+
+class LoweringChooser:
+    """Which alternative lowerings (``OpDef.alternatives``) one program gets, asked while
+    it is traced (``registry.choosing_lowerings``): in ``"auto"`` mode on CPU, those
+    measured faster than the op's own lowering on this machine; otherwise none.
+
+    Attributes:
+        decisions: ``"MaxPool/tiled-windows"`` -> a line saying what the program got, why.
+        calibration_seconds: time this program's tracing spent calibrating.
+    """
+
+    def __init__(self, mode: str, platform_name: str):
+        self._active = mode == "auto" and platform_name == "cpu"
+        self._chosen: dict[str, bool] = {}
+        self.decisions: dict[str, str] = {}
+        self.calibration_seconds = 0.0
+
+    def __call__(self, opdef: OpDef, alternative: Alternative) -> bool:
+        if not self._active:
+            return False
+        key = f"{opdef.type}/{alternative.name}"
+        if key not in self._chosen:
+            entry, spent, where = _CALIBRATION.entry(
+                "lowerings", key, lambda: _measure_alternative(opdef, alternative))
+            self.calibration_seconds += spent
+            chosen = entry["name"] == alternative.name
+            self._chosen[key] = chosen
+            self.decisions[key] = (
+                f"{opdef.type}: {alternative.name if chosen else 'its own lowering'} "
+                f"({f'{alternative.why}; ' if chosen else ''}{entry.get('why', 'cached verdict')}; "
+                f"calibrated once in {float(entry.get('seconds', 0.0)):.1f} s, {where})")
+        return self._chosen[key]
 
 
 def cache_directory() -> str:
@@ -150,7 +209,8 @@ def machine_fingerprint() -> str:
 # ----- calibration workloads: small, representative, float32 ------------------------------
 def _convolution_workload() -> tuple[Callable, tuple]:
     """A 5x5 convolution layer (32 -> 64 channels, 14x14, batch 64) forward and both
-    gradients: large enough that the weight gradient's cost shows, as in real training."""
+    gradients: large enough that the weight gradient's cost shows, as in real training
+    (at batch 16, YNNPACK's advantage on a quiet machine disappears)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 14, 14, 32)).astype(np.float32)
     w = (rng.normal(size=(5, 5, 32, 64)) * 0.05).astype(np.float32)
@@ -186,31 +246,44 @@ _WORKLOADS = {CONVOLUTION: (_convolution_workload, 1), DOT: (_dot_workload, 10)}
 
 
 class _Calibration:
-    """Per-kind verdicts: from this process's memory, else the cache file, else measured."""
+    """Verdicts by section (``"kinds"``: XLA options per program kind; ``"lowerings"``:
+    alternative lowerings): from this process's memory, else the cache file, else
+    measured (in a thread of its own) and written to the file."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._verdicts: dict[tuple, dict] = {}
 
-    def verdict(self, kind: str) -> XlaChoice:
+    def entry(self, section: str, key: str, measure: Callable[[], dict]) -> tuple[dict, float, str]:
+        """(verdict, seconds spent measuring it now, where it is cached in words)."""
         path = calibration_path()
         with self._lock:
             spent = 0.0
-            entry = self._verdicts.get((path, kind))
+            entry = self._verdicts.get((path, section, key))
             if entry is None:
-                entry = _read_cache(path).get(kind)
+                entry = _read_cache(path)[section].get(key)
             if entry is None:
                 start = time.perf_counter()
-                entry = _measure(kind)
+                entry = _in_own_thread(measure)
                 spent = time.perf_counter() - start
                 entry["seconds"] = round(spent, 3)
-                entry["cached"] = _write_cache(path, kind, entry)
-            self._verdicts[(path, kind)] = entry
+                entry["cached"] = _write_cache(path, section, key, entry)
+            self._verdicts[(path, section, key)] = entry
         cached = entry.get("cached", True)
-        where = f"cached in {path}" if cached is True else f"not cached: {cached}"
+        return entry, spent, f"cached in {path}" if cached is True else f"not cached: {cached}"
+
+    def verdict(self, kind: str) -> XlaChoice:
+        entry, spent, where = self.entry("kinds", kind, lambda: _measure(kind))
         return XlaChoice(entry["name"], dict(CANDIDATES.get(entry["name"], {})),
                          f"{kind} program: {entry.get('why', 'cached verdict')} (calibrated "
                          f"once in {float(entry.get('seconds', 0.0)):.1f} s, {where})", spent)
+
+
+def _in_own_thread(function: Callable[[], dict]) -> dict:
+    """``function()`` in a new thread: JAX's tracing state and its x64 and device contexts
+    are per thread, so a measurement asked for while a program is traced stays out of it."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
 
 
 def fallback(choice: XlaChoice, error: Exception) -> XlaChoice:
@@ -229,29 +302,68 @@ def _measure(kind: str) -> dict:
     function, args = make()
     try:
         with jax.default_device(jax.devices("cpu")[0]):
-            return _race(jax.jit(function).lower(*args), args, repeat)
+            lowered = jax.jit(function).lower(*args)
+            programs = {"default": lowered.compile()}
+            expected = programs["default"](*args)
+            notes = []
+            for name, options in CANDIDATES.items():
+                try:
+                    program = lowered.compile(compiler_options=options)
+                except Exception as error:  # noqa: BLE001 - an option this jaxlib does not know
+                    notes.append(f"{name} not accepted by jaxlib {jaxlib.__version__}: "
+                                 f"{str(error).splitlines()[0]}")
+                    continue
+                if _same_results(program(*args), expected):
+                    programs[name] = program
+                else:
+                    notes.append(f"{name} gave different results")
+            return _race(programs, args, repeat, "XLA's default", notes)
     except Exception as error:  # noqa: BLE001 - calibration must never break a compile
         return {"name": "default", "why": f"calibration failed ({type(error).__name__}: "
                                           f"{error}), so XLA's own choices"}
 
 
-def _race(lowered: Any, args: tuple, repeat: int) -> dict:
-    programs = {"default": lowered.compile()}
-    expected = jax.tree_util.tree_leaves(programs["default"](*args))
-    notes = []
-    for name, options in CANDIDATES.items():
-        try:
-            program = lowered.compile(compiler_options=options)
-        except Exception as error:  # noqa: BLE001 - an option this jaxlib does not know
-            notes.append(f"{name} not accepted by jaxlib {jaxlib.__version__}: "
-                         f"{str(error).splitlines()[0]}")
-            continue
-        got = jax.tree_util.tree_leaves(program(*args))
-        if all(np.allclose(g, e, rtol=RTOL, atol=RTOL * float(np.max(np.abs(e))))
-               for g, e in zip(got, expected)):
-            programs[name] = program
-        else:
-            notes.append(f"{name} gave different results")
+def _measure_alternative(opdef: OpDef, alternative: Alternative) -> dict:
+    """Times an alternative lowering against the op's own on the alternative's workload:
+    the op's forward and its gradient with respect to every floating-point input."""
+    sample = alternative.workload(np.random.default_rng(0))
+    inputs = tuple(np.asarray(value) for value in sample.inputs)
+    floats = [i for i, value in enumerate(inputs) if value.dtype.kind == "f"]
+
+    def workload(lower: Callable) -> Callable:
+        def step(*values):
+            def along(*differentiated):
+                args = list(values)
+                for i, value in zip(floats, differentiated):
+                    args[i] = value
+                return lower(*args, **sample.attrs)
+            result, pullback = jax.vjp(along, *[values[i] for i in floats])
+            return (result, *pullback(result))
+        return step
+    try:
+        with jax.default_device(jax.devices("cpu")[0]):
+            programs = {name: jax.jit(workload(lower)).lower(*inputs).compile()
+                        for name, lower in (("default", opdef.lower),
+                                            (alternative.name, alternative.lower))}
+            if not _same_results(programs[alternative.name](*inputs),
+                                 programs["default"](*inputs)):
+                return {"name": "default", "why": f"{alternative.name} gave different results "
+                                                  f"on its workload, so the op's own lowering"}
+            return _race(programs, inputs, 1, "the op's own lowering", [])
+    except Exception as error:  # noqa: BLE001 - calibration must never break a compile
+        return {"name": "default", "why": f"calibration failed ({type(error).__name__}: "
+                                          f"{error}), so the op's own lowering"}
+
+
+def _same_results(got: Any, expected: Any) -> bool:
+    return all(np.allclose(g, e, rtol=RTOL, atol=RTOL * float(np.max(np.abs(e), initial=0.0)),
+                           equal_nan=True)
+               for g, e in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(expected)))
+
+
+def _race(programs: dict, args: tuple, repeat: int, baseline: str, notes: list) -> dict:
+    """Times ``programs`` (``"default"`` and the candidates, each compiled) in interleaved
+    rounds; the verdict names the winner (``"default"`` when none clears the margin)."""
     ratios = {name: [] for name in programs if name != "default"}
     times = {name: [] for name in programs}
     start = time.perf_counter()
@@ -272,12 +384,12 @@ def _race(lowered: Any, args: tuple, repeat: int) -> dict:
                and best_times["default"] >= MARGIN * best_times[name]]
     if winners:
         best = max(winners, key=speedups.get)
-        why = (f"{best} ran the calibration workload {speedups[best]:.2f}x as fast as XLA's "
-               f"default (median of {rounds} rounds; {measured})")
+        why = (f"{best} ran the calibration workload {speedups[best]:.2f}x as fast as "
+               f"{baseline} (median of {rounds} rounds; {measured})")
     else:
         best = "default"
-        why = (f"no candidate beat XLA's default by the {MARGIN:.2f}x margin "
-               f"({measured or 'nothing to try'}), so XLA's own choices")
+        why = (f"nothing beat {baseline} by the {MARGIN:.2f}x margin "
+               f"({measured or 'nothing to try'})")
     if notes:
         why += "; " + "; ".join(notes)
     return {"name": best, "why": why, "speedups": speedups}
@@ -292,26 +404,32 @@ def _time(program: Any, args: tuple, repeat: int) -> float:
 
 
 def _read_cache(path: str) -> dict:
+    """The file's valid verdicts by section; empty sections for a missing or foreign file."""
+    sections: dict = {"kinds": {}, "lowerings": {}}
     try:
         with open(path, encoding="utf-8") as file:
             content = json.load(file)
     except (OSError, ValueError):
-        return {}
+        return sections
     if not isinstance(content, dict) or content.get("format") != CACHE_FORMAT \
             or content.get("machine") != machine_fingerprint():
-        return {}
-    kinds = content.get("kinds")
-    return {kind: entry for kind, entry in kinds.items()
-            if isinstance(entry, dict) and entry.get("name") in ("default", *CANDIDATES)} \
-        if isinstance(kinds, dict) else {}
+        return sections
+    for section, valid in (("kinds", lambda key, name: name in ("default", *CANDIDATES)),
+                           ("lowerings", lambda key, name: name in ("default",
+                                                                    key.rpartition("/")[2]))):
+        stored = content.get(section)
+        if isinstance(stored, dict):
+            sections[section] = {key: entry for key, entry in stored.items()
+                                 if isinstance(entry, dict) and valid(key, entry.get("name"))}
+    return sections
 
 
-def _write_cache(path: str, kind: str, entry: dict):
-    """Adds ``kind``'s verdict to the file; True, or why it could not be written."""
-    kinds = _read_cache(path)
-    kinds[kind] = {**entry, "cached": True}
+def _write_cache(path: str, section: str, key: str, entry: dict):
+    """Adds a verdict to the file; True, or why it could not be written."""
+    sections = _read_cache(path)
+    sections[section][key] = {**entry, "cached": True}
     content = {"format": CACHE_FORMAT, "jaxlib": jaxlib.__version__,
-               "machine": machine_fingerprint(), "kinds": kinds}
+               "machine": machine_fingerprint(), **sections}
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         # Written whole, then renamed: another process never reads half a file.

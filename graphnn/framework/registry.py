@@ -7,12 +7,16 @@ the generic test harness uses, the gradient rule, the checks its kernel makes on
 input values at run time (``ValueCheck``: an index in range, a divisor not zero), and
 what is known of its value before it runs (``from_shapes``, ``numpy_exact``): the
 compiler folds and ``static_value`` evaluates ops through these hooks, never through
-lists of op names.
+lists of op names. An entry may also hold alternative lowerings (``Alternative``) that
+compute the same values faster on some machines; ``lowering`` gives the one a program
+being traced uses, as the compiler chose it (``choosing_lowerings``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 import numpy as np
 
@@ -107,6 +111,27 @@ def any_outside_range(values: np.ndarray, bound: int) -> bool:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class Alternative:
+    """Another lowering of an op: the same values as the op's own lowering (ties, NaN,
+    infinities and gradients of every order included), faster on some machines. The
+    compiler uses it only where it measured it faster (``compiler.xla_options``).
+
+    Attributes:
+        name: short name shown in compile reports (``"tiled-windows"``).
+        lower: called as ``OpDef.lower`` is; for inputs or attributes it does not cover
+            it returns the op's own lowering's result.
+        workload: ``workload(rng) -> Sample``: representative float32 inputs on which
+            the compiler times this lowering and its gradient against the op's own.
+        why: what makes it faster, in a few words (for the report).
+    """
+
+    name: str
+    lower: Callable[..., Any]
+    workload: Callable[..., Sample]
+    why: str
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class OpDef:
     """Declaration of one op type.
 
@@ -160,6 +185,8 @@ class OpDef:
         host: ``host(*values, **attrs) -> numpy array``, for an op with a ``string``
             output (string constants, serialized summaries): computed in Python from its
             inputs' fetched values after the device program ran, and never lowered.
+        alternatives: other lowerings with the same values (``Alternative``), which a
+            program gets where the compiler chose them (``lowering``).
     """
 
     type: str
@@ -183,6 +210,7 @@ class OpDef:
     no_gradient_reason: Optional[str] = None
     random_if: Optional[Callable[..., bool]] = None
     differentiates_bodies: bool = False
+    alternatives: tuple = ()
 
 
 OP_TABLE: dict[str, OpDef] = {}
@@ -207,3 +235,30 @@ def lookup(op_type: str) -> OpDef:
     except KeyError:
         raise KeyError(f"Unknown op type {op_type!r}; registered types: "
                        f"{', '.join(sorted(OP_TABLE))}") from None
+
+
+# The compiler's chooser for the program being traced: (OpDef, Alternative) -> use it?
+_CHOOSER: contextvars.ContextVar = contextvars.ContextVar("graphnn_lowering_chooser",
+                                                          default=None)
+
+
+def lowering(opdef: OpDef) -> Callable[..., Any]:
+    """The lowering ``opdef`` gets in the program being traced: the first of its
+    alternatives that the compiler's chooser accepts (``choosing_lowerings``), else its own."""
+    chooser = _CHOOSER.get()
+    if chooser is not None:
+        for alternative in opdef.alternatives:
+            if chooser(opdef, alternative):
+                return alternative.lower
+    return opdef.lower
+
+
+@contextlib.contextmanager
+def choosing_lowerings(chooser: Optional[Callable[[OpDef, Alternative], bool]]) -> Iterator[None]:
+    """Within this block (a program's tracing), ``lowering`` asks ``chooser`` which
+    alternative lowerings to use; None: every op keeps its own."""
+    token = _CHOOSER.set(chooser)
+    try:
+        yield
+    finally:
+        _CHOOSER.reset(token)

@@ -1,7 +1,19 @@
 """Convolution and pooling (NHWC or NCHW), TensorFlow 1's ``Conv2D``, ``MaxPool`` and
-``AvgPool``; their gradients are VJP nodes of their lowerings."""
+``AvgPool``; their gradients are VJP nodes of their lowerings.
+
+``MaxPool`` has an alternative lowering (``tiled-windows``) for windows that tile the
+input (stride equal to window size, as almost every CNN pools): the same forward, and a
+gradient computed elementwise instead of by XLA's ``select_and_scatter``, which XLA's CPU
+backend runs one window at a time (a 2x2 pool's gradient over 128x28x28x32: 50 ms
+against 3 ms, measured). It routes each window's gradient to the same element
+``select_and_scatter`` picks: the first maximum in row-major window order, under the
+same ``>=`` comparison, over the input padded with -inf as JAX pads it on CPU and GPU
+(so ties, NaN, infinities and padding get what they get by default). The compiler
+uses it where it measured it faster.
+"""
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Optional
 
 import jax
@@ -9,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphnn.errors import DTypeError
+from graphnn.framework.registry import Alternative
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import (OpDef, Sample, apply, check_dtype, pair, rand, register, require,
@@ -172,8 +185,66 @@ def _pool_samples(rng, dtype):
                    {"ksize": (2, 3), "strides": (1, 2), "padding": "SAME", "data_format": "NCHW"})]
 
 
+def _tile_padding(size: int, window: int, padding: str) -> tuple[int, int, int]:
+    """(windows, padding before, padding after) along one axis of a tiled max-pool; VALID
+    drops the rows no window covers (negative padding after)."""
+    windows = -(-size // window) if padding == "SAME" else size // window
+    before = (windows * window - size) // 2 if padding == "SAME" else 0
+    return windows, before, windows * window - size - before
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
+def _tiled_max_pool(x, ksize, padding, data_format):
+    return _max_pool_lower(x, ksize, ksize, padding, data_format)
+
+
+def _tiled_max_pool_forward(x, ksize, padding, data_format):
+    return _tiled_max_pool(x, ksize, padding, data_format), x
+
+
+def _tiled_max_pool_gradient(ksize, padding, data_format, x, grad):
+    if data_format == "NCHW":  # computed in NHWC: the window axes side by side
+        x, grad = jnp.transpose(x, (0, 2, 3, 1)), jnp.transpose(grad, (0, 2, 3, 1))
+    (kh, kw), (n, height, width, channels) = ksize, x.shape
+    rows, cols = _tile_padding(height, kh, padding), _tile_padding(width, kw, padding)
+    pads = [(0, 0, 0), (*rows[1:], 0), (*cols[1:], 0), (0, 0, 0)]
+    # As JAX's CPU and GPU lowering of select_and_scatter: padding is -inf, pickable.
+    tiles = jax.lax.pad(x, jnp.array(-jnp.inf, x.dtype), pads)
+    tiles = tiles.reshape(n, rows[0], kh, cols[0], kw, channels)
+    best = tiles[:, :, 0, :, 0, :]
+    chosen = jnp.zeros(best.shape, np.int32)
+    for k in range(1, kh * kw):
+        value = tiles[:, :, k // kw, :, k % kw, :]
+        take = ~(best >= value)  # select_and_scatter keeps its pick while pick >= candidate
+        best = jnp.where(take, value, best)
+        chosen = jnp.where(take, k, chosen)
+    spread = jnp.stack([jnp.where(chosen == k, grad, jnp.zeros((), grad.dtype))
+                        for k in range(kh * kw)], axis=-1)
+    spread = spread.reshape(n, rows[0], cols[0], channels, kh, kw).transpose(0, 1, 4, 2, 5, 3)
+    spread = spread.reshape(n, rows[0] * kh, cols[0] * kw, channels)
+    result = jax.lax.pad(spread, jnp.zeros((), grad.dtype), [(-lo, -hi, 0) for lo, hi, _ in pads])
+    return (jnp.transpose(result, (0, 3, 1, 2)) if data_format == "NCHW" else result,)
+
+
+_tiled_max_pool.defvjp(_tiled_max_pool_forward, _tiled_max_pool_gradient)
+
+
+def _max_pool_tiled_lower(x, ksize, strides, padding, data_format):
+    if tuple(ksize) != tuple(strides):  # overlapping or gapped windows: XLA's lowering
+        return _max_pool_lower(x, ksize, strides, padding, data_format)
+    return _tiled_max_pool(x, tuple(ksize), padding, data_format)
+
+
+def _max_pool_workload(rng):
+    return Sample((rng.normal(size=(16, 28, 28, 32)).astype(np.float32),),
+                  {"ksize": (2, 2), "strides": (2, 2), "padding": "SAME", "data_format": "NHWC"})
+
+
 register(OpDef("MaxPool", infer=_pool_infer, lower=_max_pool_lower,
-               reference=_pool_reference(np.nanmax), samples=_pool_samples, grad=vjp_gradient))
+               reference=_pool_reference(np.nanmax), samples=_pool_samples, grad=vjp_gradient,
+               alternatives=(Alternative("tiled-windows", _max_pool_tiled_lower, _max_pool_workload,
+                                         "gradient computed elementwise per window tile, not "
+                                         "by select_and_scatter"),)))
 register(OpDef("AvgPool", infer=_pool_infer, lower=_avg_pool_lower,
                reference=_pool_reference(np.nanmean), samples=_pool_samples, grad=vjp_gradient))
 

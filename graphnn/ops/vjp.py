@@ -13,7 +13,7 @@ from typing import Optional
 import jax
 
 from graphnn.framework.graph import Operation
-from graphnn.framework.registry import ValueCheck, lookup
+from graphnn.framework.registry import ValueCheck, lookup, lowering
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.declare import OpDef, Sample, apply, rand, register
 
@@ -24,7 +24,7 @@ def _vjp_infer(inputs, of, of_attrs, index):
 
 
 def _vjp_lower(cotangent, *primals, of, of_attrs, index):
-    forward = lookup(of).lower
+    forward = lowering(lookup(of))  # the forward's lowering in this program
 
     def along_input(value):
         args = list(primals)
