@@ -67,7 +67,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
 MARGIN = 1.2
 ROUNDS = 7
 WIN_SHARE = 0.7
-# Timing rounds stop early past this many seconds (a loaded machine), after at least 3.
+# Timing rounds stop early, after at least 3, once the verdict is settled (``_settled``) or
+# past this many seconds (a loaded machine).
 ROUND_BUDGET = 4.0
 # Results of a candidate must match the default's within this (float32 workloads).
 RTOL = 1e-4
@@ -368,7 +369,8 @@ def _race(programs: dict, args: tuple, repeat: int, baseline: str, notes: list) 
     times = {name: [] for name in programs}
     start = time.perf_counter()
     rounds = 0
-    while ratios and rounds < ROUNDS and (rounds < 3 or time.perf_counter() - start < ROUND_BUDGET):
+    while ratios and rounds < ROUNDS and (rounds < 3 or (
+            time.perf_counter() - start < ROUND_BUDGET and not _settled(ratios))):
         names = list(programs)
         names = names[rounds % len(names):] + names[:rounds % len(names)]  # no favoured slot
         for name in names:
@@ -393,6 +395,12 @@ def _race(programs: dict, args: tuple, repeat: int, baseline: str, notes: list) 
     if notes:
         why += "; " + "; ".join(notes)
     return {"name": best, "why": why, "speedups": speedups}
+
+
+def _settled(ratios: dict) -> bool:
+    """Every candidate has won each round by the margin, or lost each: more rounds would
+    not change the verdict (they run when the rounds disagree, on a noisy machine)."""
+    return all(min(r) >= MARGIN or max(r) < 1.0 for r in ratios.values())
 
 
 def _time(program: Any, args: tuple, repeat: int) -> float:
