@@ -22,8 +22,10 @@ dispatch per segment). A split program keeps every promise of a whole one
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import dataclasses
+import os
 import time
 from typing import Any, Optional, Sequence
 
@@ -50,7 +52,8 @@ SHARED_FEED_READERS = 2
 
 @dataclasses.dataclass(eq=False)
 class CompiledSegment:
-    """One compiled structure, shared by every segment that has it."""
+    """One compiled structure, shared by every segment that has it (``compiled`` holds the
+    lowered program until XLA has compiled it)."""
 
     call: Any
     compiled: Any
@@ -58,7 +61,6 @@ class CompiledSegment:
     static_outputs: dict
     xla_choice: XlaChoice
     trace_seconds: float
-    compile_seconds: float
     uses: int = 0
 
 
@@ -267,7 +269,7 @@ class SplitExecutable:
         for op in self.plan.ops:
             if op.type == CONST_OP and op.attrs["value"].size <= LARGE_CONSTANT:
                 static[op.outputs[0]] = op.attrs["value"]
-        compiled, trace_seconds, compile_seconds, hits, choices = [], 0.0, 0.0, 0, []
+        compiled, traced, trace_seconds, hits = [], {}, 0.0, 0
         for number, segment in enumerate(self._split.segments):
             described, runtime = [], []
             for value in segment.inputs:
@@ -282,14 +284,11 @@ class SplitExecutable:
             # A segment with checks records their shapes while traced: never shared.
             key = (segment.shape_key, tuple(described), donated, self._checked,
                    self.plan.needs_x64, self._device, id(self) if segment.checks else None)
-            entry = self._cache.get(key)
+            entry = self._cache.get(key) or traced.get(key)
             if entry is None:
-                entry = self._compile_segment(segment, described, runtime, static, specs,
-                                              donated)
-                self._cache[key] = entry
+                entry = traced[key] = self._compile_segment(segment, described, runtime,
+                                                            static, specs, donated)
                 trace_seconds += entry.trace_seconds
-                compile_seconds += entry.compile_seconds
-                choices.append(entry.xla_choice)
             else:
                 hits += 1
             entry.uses += 1
@@ -298,10 +297,22 @@ class SplitExecutable:
                 if position in entry.static_outputs:
                     static[tensor] = entry.static_outputs[position]
                 specs[slots[tensor]] = entry.out_avals[position]
+        # XLA compiles the distinct segments side by side (it releases the GIL); only
+        # tracing, which gives each segment the shapes of the next one's inputs, is serial.
+        start = time.perf_counter()
+        if len(traced) > 1:
+            with concurrent.futures.ThreadPoolExecutor(min(len(traced), os.cpu_count() or 1)) \
+                    as pool:
+                list(pool.map(self._xla_compile_in_context, traced.values()))
+        else:
+            for entry in traced.values():
+                self._xla_compile(entry)
+        self._cache.update(traced)
         self._static = {t: static[t] for t in self._results() if t in static}
         self._compiled_segments = compiled
-        self.trace_seconds, self.xla_compile_seconds = trace_seconds, compile_seconds
-        self.xla_choice = _summarize(choices)
+        self.trace_seconds = trace_seconds
+        self.xla_compile_seconds = time.perf_counter() - start
+        self.xla_choice = _summarize([entry.xla_choice for entry in traced.values()])
         sizes = [len(s.ops) for s in self._split.segments]
         self.split = SplitSummary(ops=sum(sizes), split_above=self._split_above,
                                   segment_ops=self._segment_ops, sizes=sizes,
@@ -368,21 +379,28 @@ class SplitExecutable:
         platform = self._device.platform if self._device is not None else jax.default_backend()
         choice = choose(self._xla_mode, platform, traced.jaxpr)
         lowered = traced.lower()
-        traced_at = time.perf_counter()
-        compiled = None
-        if choice.options:
-            try:
-                compiled = lowered.compile(compiler_options=choice.options)
-            except jax.errors.JaxRuntimeError as error:
-                choice = fallback(choice, error)
-        if compiled is None:
-            compiled = lowered.compile()
         out_avals = [jax.ShapeDtypeStruct(a.shape, a.dtype)
                      for a in traced.out_info[:len(segment.outputs)]]
-        return CompiledSegment(call=compiled, compiled=compiled, out_avals=out_avals,
+        return CompiledSegment(call=None, compiled=lowered, out_avals=out_avals,
                                static_outputs=static_outputs, xla_choice=choice,
-                               trace_seconds=traced_at - start,
-                               compile_seconds=time.perf_counter() - traced_at)
+                               trace_seconds=time.perf_counter() - start)
+
+    def _xla_compile_in_context(self, entry: CompiledSegment) -> None:
+        with self._context():  # JAX's settings are per thread
+            self._xla_compile(entry)
+
+    @staticmethod
+    def _xla_compile(entry: CompiledSegment) -> None:
+        """Compiles a traced segment (``entry.compiled`` holds it lowered) with its options."""
+        lowered, compiled = entry.compiled, None
+        if entry.xla_choice.options:
+            try:
+                compiled = lowered.compile(compiler_options=entry.xla_choice.options)
+            except jax.errors.JaxRuntimeError as error:
+                entry.xla_choice = fallback(entry.xla_choice, error)
+        if compiled is None:
+            compiled = lowered.compile()
+        entry.call = entry.compiled = compiled
 
     def _random_arguments(self) -> list:
         """Per segment: (base keys, positions of its counters), or None without random ops."""

@@ -35,6 +35,16 @@ def test_chain_and_its_gradient_match_the_whole_program():
     assert max(report.split.sizes) <= 2 * SPLIT["segment_ops"]
 
 
+def test_a_float64_program_split_matches_the_whole_program():
+    x = gn.placeholder(gn.float64, [4], name="x")
+    grad, = gn.gradients(gn.reduce_sum(_chain(x, 60)), x)
+    value = np.linspace(-1, 1, 4)
+    with gn.Session(split_above=None) as whole, gn.Session(**SPLIT) as split:
+        got = split.run(grad, {x: value})
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, whole.run(grad, {x: value}), rtol=1e-12)
+
+
 def test_repeated_structure_compiles_each_distinct_segment_once():
     x = gn.placeholder(gn.float32, [4], name="x")
     grad, = gn.gradients(gn.reduce_sum(_chain(x, 600)), x)
