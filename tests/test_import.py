@@ -13,6 +13,9 @@ def test_import_and_a_run_leave_warning_filters_and_jax_listeners_alone():
         listeners = list(monitoring.get_event_duration_listeners())
         x64 = jax.config.jax_enable_x64
         import graphnn as gn
+        from jax._src import xla_bridge
+        # gn.distribute.initialize (jax.distributed) must still be possible after the import.
+        assert not xla_bridge.backends_are_initialized(), "import graphnn started a backend"
         assert warnings.filters == filters, "import graphnn changed warnings.filters"
         assert monitoring.get_event_duration_listeners() == listeners, "a JAX listener"
         v = gn.Variable([1.0, 2.0])

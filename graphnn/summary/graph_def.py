@@ -3,7 +3,8 @@
 One NodeDef per op: its name, its op type, its inputs spelled as TensorFlow does
 (``"x"`` for output 0, ``"split:1"`` for others, ``"^init"`` for a control input),
 and attrs: the op's own static attributes, ``dtype``/``T``, and ``_output_shapes``,
-which TensorBoard's graph tab reads to print shapes on edges. The ops of a control-flow
+which TensorBoard's graph tab reads to print shapes on edges, and the device
+``gn.device`` asked for (TensorBoard can colour nodes by it). The ops of a control-flow
 body follow their op, named under it, so TensorBoard draws the body as a nested group.
 """
 from __future__ import annotations
@@ -100,7 +101,7 @@ def _append_nodes(graph_def: Any, graph: Graph, prefix: str, sources: dict) -> N
 def node_def(op: Operation) -> Any:
     """The NodeDef of one op (see the module docstring for what it holds)."""
     pb = tensorboard_modules()
-    node = pb.node_def_pb2.NodeDef(name=op.name, op=op.type)
+    node = pb.node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     node.input.extend(t.op.name if t.value_index == 0 else t.name for t in op.inputs)
     node.input.extend("^" + control.name for control in op.control_inputs)
     for key, value in op.attrs.items():

@@ -60,6 +60,16 @@ def test_event_file_holds_every_op_with_type_inputs_and_shapes(model, tmp_path):
     assert len(nodes["split"].attr["_output_shapes"].list.shape) == 2
 
 
+def test_nodes_carry_the_device_gn_device_asked_for(tmp_path):
+    with gn.device("/gpu:1"):
+        gn.constant(1.0, name="pinned")
+    gn.constant(2.0, name="free")
+    with gn.summary.FileWriter(tmp_path, graph=gn.get_default_graph()) as writer:
+        pass
+    nodes = {node.name: node for node in _graph_def(writer).node}
+    assert (nodes["pinned"].device, nodes["free"].device) == ("/device:GPU:1", "")
+
+
 def test_constants_carry_small_values_only(tmp_path):
     gn.constant(np.arange(6, dtype=np.int32).reshape(2, 3), name="small")
     gn.constant(np.zeros(5000, np.float32), name="big")
