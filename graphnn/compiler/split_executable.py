@@ -38,7 +38,8 @@ from graphnn.compiler.cost import ProgramCost, program_cost
 from graphnn.compiler.lowering import LARGE_CONSTANT, Executable, _lower_op
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
-from graphnn.compiler.segments import SplitPlan, computing_ops, freeze, split_plan
+from graphnn.compiler.segments import (SEGMENT_OPS, SplitPlan, computing_ops, freeze,
+                                       split_plan)
 from graphnn.compiler.xla_options import XlaChoice, choose, fallback
 from graphnn.errors import FailedPreconditionError
 from graphnn.framework.graph import Operation
@@ -113,14 +114,23 @@ class _Slots:
 
 
 class SplitExecutable:
-    """A Plan compiled in segments; the interface of ``lowering.Executable``."""
+    """A Plan compiled in segments; the interface of ``lowering.Executable``.
+
+    Args (beyond ``Executable``'s):
+        segment_ops: the target number of ops per segment.
+        split_above: the session's threshold (for ``compile_report``).
+        cache: compiled segments by structure, shared by the programs of one session.
+
+    Attributes:
+        split: how the program was cut and compiled (``SplitSummary``; once compiled).
+    """
 
     split: SplitSummary
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
                  check_indices: bool = True, xla_options: str = "auto",
-                 segment_ops: int = 300, split_above: int = 0,
+                 segment_ops: int = SEGMENT_OPS, split_above: int = 0,
                  cache: Optional[dict] = None):
         self.plan = plan
         self.steps = steps
@@ -573,7 +583,7 @@ def lower_program(plan: Plan, seeds: dict, device: Any = None,
                   state_keys: Optional[dict] = None, steps: Optional[int] = None,
                   check_indices: bool = True, xla_options: str = "auto", placement: Any = None,
                   feed_shardings: Sequence = (), split_above: Optional[int] = None,
-                  segment_ops: int = 300, cache: Optional[dict] = None) -> Any:
+                  segment_ops: int = SEGMENT_OPS, cache: Optional[dict] = None) -> Any:
     """An ``Executable`` for ``plan``, or a ``SplitExecutable`` when it has more computing
     ops than ``split_above`` (None: never split) and runs on one device (a ``placement``
     over several is compiled whole). ``cache`` holds the compiled segments shared between
