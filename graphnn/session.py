@@ -44,6 +44,7 @@ from graphnn.distribute.strategy import MirroredStrategy, get_strategy
 from graphnn.errors import InvalidArgumentError
 from graphnn.feeds import as_feed_tensor, check_fed_once, convert_feed, convert_feed_sequence
 from graphnn.framework import session_stack
+from graphnn.framework.gc_pause import gc_paused
 from graphnn.framework.graph import Graph, Operation, get_default_graph
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.state import VARIABLE_OP
@@ -464,8 +465,9 @@ class Session:
                 self._check_open()
                 executable = self._cache.get(key)
                 if executable is None:
-                    executable = self._cache[key] = self._compile(fetches, feed_tensors,
-                                                                  shapes, steps)
+                    with gc_paused():  # see gc_pause: large graphs make many objects
+                        executable = self._cache[key] = self._compile(fetches, feed_tensors,
+                                                                      shapes, steps)
         return executable
 
     def _compile(self, fetches: list, feed_tensors: list, shapes: tuple,
@@ -555,8 +557,9 @@ class Session:
             executable.check_initialized(self._store)
             with self._compile_lock:
                 if not executable.ready:
-                    executable.prepare(feed_values, self._store,
-                                       self._counter_values(executable))
+                    with gc_paused():
+                        executable.prepare(feed_values, self._store,
+                                           self._counter_values(executable))
         if executable.stateless:
             return executable.fetched(executable.dispatch(feed_values, None, None))
         with self._lock:

@@ -4,8 +4,8 @@ One backward sweep over the ops between ``xs`` and ``ys`` (linear in their
 number). The bookkeeping lives here, never in the rules: pruning to the path and
 stopping at ``stop_gradient``/``stop_gradients`` (``gradient_paths.gradient_path``,
 which ``explain_gradient`` shares), checking each rule's gradient against its input's
-shape and dtype, un-broadcasting each gradient to its input's shape (also when shapes
-are unknown until a run), summing the contributions of fan-out with one AddN, and
+shape and dtype, un-broadcasting each gradient that leads back to an x to its input's
+shape (also when shapes are unknown until a run), summing the contributions of fan-out with one AddN, and
 refusing a path through an op that declares why it has none (an unbounded loop) rather
 than returning a gradient that silently misses that path. Rules of control-flow ops
 receive this driver (``OpDef.differentiates_bodies``) to differentiate their bodies.
@@ -18,7 +18,8 @@ from typing import Any, Optional
 
 from graphnn.compiler.gradient_paths import (gradient_path, gradient_reach, refused_crossings,
                                              stop_set)
-from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
+from graphnn.framework.gc_pause import gc_paused
+from graphnn.framework.graph import Operation, convert_to_tensor, graph_of
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.array import reshape
@@ -103,7 +104,13 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     if unconnected_gradients not in _UNCONNECTED:
         raise ValueError(f"unconnected_gradients must be one of {_UNCONNECTED}, "
                          f"got {unconnected_gradients!r}")
-    ys, xs = _as_list(ys), _as_list(xs)
+    with gc_paused():  # a gradient adds as many ops as its path has (see gc_pause)
+        return _gradients(_as_list(ys), _as_list(xs), grad_ys, name, stop_gradients,
+                          unconnected_gradients)
+
+
+def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
+               unconnected_gradients: str) -> list:
     graph = graph_of(ys + xs)
     for t in ys + xs:
         if not isinstance(t, Tensor):
@@ -132,16 +139,15 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
 
         results: dict[Tensor, Optional[Tensor]] = {}
         for op in gradient_path(ys, reach, stop):
-            out_grads = []
-            for tensor in op.outputs:
-                with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
+            with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
+                out_grads = []
+                for tensor in op.outputs:
                     total = _aggregate(pending.pop(tensor, []))
-                if tensor in x_set:
-                    results[tensor] = total
-                out_grads.append(None if tensor in stop else total)
-            if all(g is None for g in out_grads):
-                continue
-            _backprop_op(graph, op, out_grads, root, pending)
+                    if tensor in x_set:
+                        results[tensor] = total
+                    out_grads.append(None if tensor in stop else total)
+                if any(g is not None for g in out_grads):
+                    _backprop_op(op, out_grads, reach, pending)
 
     with graph.name_scope(root):
         answers = []
@@ -154,25 +160,29 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     return answers
 
 
-def _backprop_op(graph: Graph, op: Operation, out_grads: list, root: str,
-                 pending: dict) -> None:
+def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict) -> None:
+    """Adds ``op``'s input gradients to ``pending`` (inside op's gradient name scope).
+
+    Only inputs in ``reach`` lead back to an x: a gradient the rule returns for any other
+    input (a constant factor, say) is checked but never summed to its input's shape.
+    """
     opdef = op.op_def
     if not opdef.differentiable:
         return
     if opdef.grad is None:
         raise LookupError(f"No gradient defined for op type '{op.type}': {op.describe()}")
-    with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
-        if len(op.outputs) > 1:
-            out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
-        in_grads = opdef.grad(op, *out_grads, gradients=gradients) \
-            if opdef.differentiates_bodies else opdef.grad(op, *out_grads)
-        if len(in_grads) != len(op.inputs):
-            raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
-                                 f"{len(in_grads)} gradients for {len(op.inputs)} inputs")
-        for index, (tensor, grad) in enumerate(zip(op.inputs, in_grads)):
-            if grad is None or not tensor.dtype.is_floating:
-                continue
-            _check_gradient(op, index, grad)
+    if len(op.outputs) > 1:
+        out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
+    in_grads = opdef.grad(op, *out_grads, gradients=gradients) \
+        if opdef.differentiates_bodies else opdef.grad(op, *out_grads)
+    if len(in_grads) != len(op.inputs):
+        raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
+                             f"{len(in_grads)} gradients for {len(op.inputs)} inputs")
+    for index, (tensor, grad) in enumerate(zip(op.inputs, in_grads)):
+        if grad is None or not tensor.dtype.is_floating:
+            continue
+        _check_gradient(op, index, grad)
+        if tensor in reach:
             pending.setdefault(tensor, []).append(_unbroadcast(op, grad, tensor))
 
 

@@ -43,10 +43,6 @@ def _replace(run: RunGraph, old: Tensor, new: Tensor) -> None:
     run.fetches = [new if f is old else f for f in run.fetches]
 
 
-def _before(op: Operation) -> list:
-    return [t.op for t in op.inputs] + list(op.control_inputs)
-
-
 def _live_ops(run: RunGraph) -> list[Operation]:
     """The ops the fetches need (through inputs and control inputs), each after its inputs.
 
@@ -58,22 +54,21 @@ def _live_ops(run: RunGraph) -> list[Operation]:
     if run.live is not None and run.live[0] == key:
         return run.live[1]
     order: list = []
-    visited: set = set()
-    for root in (f.op if isinstance(f, Tensor) else f for f in run.fetches):
-        if root in visited:
+    done: set = set()
+    stack = [(root, False) for root in reversed(
+        [f.op if isinstance(f, Tensor) else f for f in run.fetches])]
+    while stack:  # post-order without recursion: gradient chains are deep
+        op, expanded = stack.pop()
+        if expanded:
+            order.append(op)  # every op it waits for is in ``order`` already
             continue
-        visited.add(root)
-        stack = [(root, iter(_before(root)))]
-        while stack:  # post-order without recursion: gradient chains are deep
-            op, pending = stack[-1]
-            for before in pending:
-                if before not in visited:
-                    visited.add(before)
-                    stack.append((before, iter(_before(before))))
-                    break
-            else:
-                stack.pop()
-                order.append(op)
+        if op in done:
+            continue
+        done.add(op)
+        stack.append((op, True))
+        # Pushed in reverse, so the first input is walked first.
+        stack.extend((c, False) for c in reversed(op.control_inputs) if c not in done)
+        stack.extend((t.op, False) for t in reversed(op.inputs) if t.op not in done)
     run.live = (key, order)
     return order
 
@@ -96,11 +91,11 @@ def _foldable(op: Operation) -> bool:
     if op.control_inputs or opdef.stateful or opdef.random or opdef.source \
             or opdef.lower is None or not op.outputs:
         return False
-    if constant_check_fails(op):
-        return False  # left to the run, which raises the op's error
-    if opdef.from_shapes is not None and all(t.shape.is_fully_defined() for t in op.inputs):
-        return True
-    return bool(op.inputs) and all(t.op.type == CONST_OP for t in op.inputs)
+    known = (opdef.from_shapes is not None
+             and all(t.shape.is_fully_defined() for t in op.inputs)) \
+        or (bool(op.inputs) and all(t.op.type == CONST_OP for t in op.inputs))
+    # A check failing on a constant is left to the run, which raises the op's error.
+    return known and not constant_check_fails(op)
 
 
 def _evaluate(op: Operation) -> Optional[tuple]:
@@ -143,7 +138,7 @@ def fold_constants(run: RunGraph) -> collections.Counter:
 def _freeze(value: Any) -> Any:
     """A hashable key for an attribute value (arrays by content when small)."""
     if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items())) if value else ()
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     if isinstance(value, np.ndarray):

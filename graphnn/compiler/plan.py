@@ -21,7 +21,8 @@ class Plan:
     """The pruned subgraph of one run and its state effects.
 
     Attributes:
-        ops: the ops to execute, in a topological order (creation order).
+        ops: the ops to execute, in a topological order (creation order on a
+            user's graph).
         fetches: fetched Tensors and Operations, in the caller's flat order.
         feeds: fed Tensors, in the order their values are passed.
         reads: variables whose value at the start of the run is used.
@@ -44,24 +45,41 @@ class Plan:
 
 def dependency_graph(graph: Graph, fed: set) -> nx.DiGraph:
     """Ops as nodes; an edge for each data input (unless fed) and each control input."""
+    ops = graph.get_operations()
     dag = nx.DiGraph()
-    for op in graph.get_operations():
-        dag.add_node(op)
-        for tensor in op.inputs:
-            if tensor not in fed:
-                dag.add_edge(tensor.op, op)
-        for control in op.control_inputs:
-            dag.add_edge(control, op)
+    dag.add_nodes_from(ops)
+    dag.add_edges_from([(t.op, op) for op in ops for t in op.inputs if t not in fed])
+    dag.add_edges_from([(c, op) for op in ops for c in op.control_inputs])
     return dag
 
 
-def topological_order(dag: nx.DiGraph) -> list:
-    """Ops in dependency order, deterministic (nodes are inserted in creation order).
+def topological_order(graph: Graph, dag: nx.DiGraph, needed: set) -> list:
+    """The ``needed`` ops in dependency order, deterministic.
 
-    Creation order alone is not enough once the compiler has rewritten a copy: a folded
-    constant is created after the ops that now read it.
+    Creation order when it is one (``Graph.in_creation_order``: a user's graph); once the
+    compiler has rewritten a copy it may not be (a folded constant is created after the
+    ops that now read it), and networkx sorts the dependency graph (whose nodes are
+    inserted in creation order).
     """
-    return list(nx.topological_sort(dag))
+    if graph.in_creation_order:
+        return sorted(needed, key=_creation_order)
+    return [op for op in nx.topological_sort(dag) if op in needed]
+
+
+def _creation_order(op: Operation) -> int:
+    return op._id
+
+
+def _ancestors(dag: nx.DiGraph, roots: set) -> set:
+    """``roots`` and every op they depend on, in one walk of the dependency graph."""
+    if not roots:
+        return set()
+    sink = object()  # one search from a node after every root, instead of one per root
+    dag.add_edges_from((root, sink) for root in roots)
+    try:
+        return nx.ancestors(dag, sink)
+    finally:
+        dag.remove_node(sink)
 
 
 def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
@@ -69,10 +87,8 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
     dag = dependency_graph(graph, fed)
     roots = {f.op if isinstance(f, Tensor) else f for f in fetches
              if not (isinstance(f, Tensor) and f in fed)}
-    needed = set(roots)
-    for root in roots:
-        needed |= nx.ancestors(dag, root)
-    ops = topological_order(dag.subgraph(needed))
+    needed = _ancestors(dag, roots)
+    ops = topological_order(graph, dag, needed)
 
     reads, writes, random_ops = {}, {}, []
     for op in ops:

@@ -51,7 +51,11 @@ def is_filled_with(tensor: Tensor, number: float) -> bool:
     value = const_value(tensor)
     if value is None and tensor.op.type == "Fill":
         value = const_value(tensor.op.inputs[1])
-    return value is not None and value.size > 0 and bool(np.all(value == number))
+    if value is None or value.size == 0:
+        return False
+    if value.size == 1:  # a scalar factor, the usual case: no array comparison
+        return bool(value.item() == number)
+    return bool(np.all(value == number))
 
 
 def keeps_shape(op: Operation, x: Tensor) -> bool:
@@ -166,7 +170,8 @@ def _implicit_broadcast(op):
     """An element-wise op reading an explicit BroadcastTo can broadcast by itself."""
     x, y = op.inputs
     out = op.outputs[0]
-    if not out.shape.is_fully_defined():
+    if (x.op.type != "BroadcastTo" and y.op.type != "BroadcastTo") \
+            or not out.shape.is_fully_defined():
         return None
     for index, tensor in enumerate((x, y)):
         if tensor.op.type != "BroadcastTo":

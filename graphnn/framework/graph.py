@@ -4,7 +4,8 @@ A Graph owns Operations in creation order. Ops are only ever added to a user's
 graph (``create_op``), so there creation order is a valid topological order: an
 op's inputs and control inputs exist before it. The compiler edits its private
 copies (``replace_uses``, ``remove_ops``): there a consumer may read an op created
-after it, so code that needs a dependency order over a copy sorts the ops itself.
+after it, so code that needs a dependency order over a copy sorts the ops itself
+(``Graph.in_creation_order`` says whether creation order still is one).
 
 Each op gets an id (``Operation._id``) from a counter that only grows, never
 reused after ``remove_ops``: sorting by id is creation order and deterministic,
@@ -21,9 +22,7 @@ belong to. Its inputs change only through ``replace_uses`` on a compiler's
 copy; importers and copiers set ``location`` and ``gradient_of`` right after
 creating an op.
 
-Names follow TensorFlow's rule (``check_name``): ``[A-Za-z0-9.][A-Za-z0-9_.\\-/>]*``,
-scope names may also start with ``_``, and no component between slashes is
-empty, ``.`` or ``..`` (names end up in file paths and tensor names ``op:0``).
+Names follow TensorFlow's rule (``names.check_name``).
 
 Running graph-building code again adds new ops beside the old ones (``x`` then
 ``x_1``), as in TensorFlow 1. When code that builds ops (the innermost frame outside
@@ -36,8 +35,6 @@ twice, reuses its code object and never warns.
 from __future__ import annotations
 
 import contextlib
-import operator
-import re
 import warnings
 from types import CodeType
 from typing import Any, Iterable, Iterator, Optional, Sequence
@@ -48,47 +45,11 @@ from graphnn.errors import DTypeError, NotFoundError, ShapeError
 from graphnn.framework import nx_export, registry, session_stack, values
 from graphnn.framework.dtypes import as_dtype
 from graphnn.framework.location import user_code_location
+from graphnn.framework.names import check_name, check_seed
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 
 CONST_OP = "Const"  # the one op type the framework itself creates (``Graph.constant``)
-
-_OP_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-/>]*")
-_SCOPE_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9_.\-/>]*")
-# Seeds become JAX PRNG key data and fold_in values, both 32-bit: a larger seed would
-# silently collide with a smaller one.
-MAX_SEED = 2 ** 32 - 1
-
-
-def check_name(name: str, scope: bool = False, in_scope: bool = False) -> None:
-    """Raises ValueError unless ``name`` is a valid op name (``scope``: name-scope name).
-
-    An op name matches ``[A-Za-z0-9.][A-Za-z0-9_.\\-/>]*`` (TensorFlow's rule); a scope
-    name, or a name given inside a scope (``in_scope``), may also start with ``_``; no
-    part between slashes may be empty, ``.`` or ``..``.
-    """
-    kind = "scope name" if scope else "op name"
-    if not isinstance(name, str):
-        raise TypeError(f"An {kind} must be a string, got {name!r}")
-    pattern = _SCOPE_NAME if scope or in_scope else _OP_NAME
-    if pattern.fullmatch(name) is None or any(
-            part in ("", ".", "..") for part in name.split("/")):
-        raise ValueError(f"{name!r} is not a valid {kind}: names match "
-                         f"[A-Za-z0-9.][A-Za-z0-9_.\\-/>]* (a scope name, or a name inside a "
-                         f"scope, may also start with '_') and no part between slashes may be "
-                         f"empty, '.' or '..'")
-
-
-def check_seed(seed: Any, what: str) -> Optional[int]:
-    """``seed`` as an int, or None; ValueError unless it is an integer in [0, 2**32 - 1]."""
-    if seed is None:
-        return None
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) \
-            and 0 <= seed <= MAX_SEED:
-        return int(seed)
-    raise ValueError(f"{what} must be None or an integer in [0, {MAX_SEED}] (2**32 - 1), "
-                     f"got {seed!r}")
-
 
 class GraphKeys:
     """Standard collection names (TF 1)."""
@@ -189,6 +150,7 @@ class Graph:
         self.device_scope = ""  # set by gn.device (framework/devices.py)
         self._next_id = 0
         self._version = 0
+        self._in_creation_order = True
         # A control-flow body (a branch of gn.cond, a loop body) is a Graph of its own
         # nested in the graph it is built in; its ops may read that graph's tensors.
         self.outer_graph: Optional[Graph] = None
@@ -318,7 +280,7 @@ class Graph:
         for tensor in inputs:
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Inputs of {op_type} must be Tensors, got {tensor!r}")
-        inputs = tuple(t if t.graph is self else self.capture(t, op_type) for t in inputs)
+        inputs = tuple(t if t.op.graph is self else self.capture(t, op_type) for t in inputs)
         exact = bool(name) and name.endswith("/")
         if exact:
             # A scope name (TF 1 convention): the op takes exactly that name.
@@ -347,17 +309,28 @@ class Graph:
             self._names_in_use.setdefault(full_name.lower(), 1)
         else:
             full_name = self.unique_name(requested)
-        controls = [c for group in self._control_stack for c in group] + list(control_inputs)
-        op = Operation(self, op_type, full_name, inputs, tuple(dict.fromkeys(controls)), attrs,
+        if self._control_stack or control_inputs:
+            controls = [c for group in self._control_stack for c in group] + list(control_inputs)
+            controls = tuple(dict.fromkeys(controls))
+        else:
+            controls = ()
+        op = Operation(self, op_type, full_name, inputs, controls, attrs,
                        location, self._next_id,
                        self._gradient_of_stack[-1] if self._gradient_of_stack else None)
         self._next_id += 1
         self._version += 1
-        op.outputs = tuple(Tensor(op, i, TensorShape(shape), as_dtype(dtype))
-                           for i, (shape, dtype) in enumerate(specs))
+        # A TensorShape never changes once made, so an inferred one is shared, not copied.
+        op.outputs = tuple(
+            Tensor(op, i, shape if type(shape) is TensorShape else TensorShape(shape),
+                   as_dtype(dtype)) for i, (shape, dtype) in enumerate(specs))
         self._ops[full_name] = op
+        consumers = self._consumers
         for tensor in inputs:
-            self._consumers.setdefault(tensor, []).append(op)
+            users = consumers.get(tensor)
+            if users is None:
+                consumers[tensor] = [op]
+            else:
+                users.append(op)
         if code is not None:
             self._warn_if_rerun(op, code)
         return op
@@ -461,6 +434,16 @@ class Graph:
         return self._version
 
     @property
+    def in_creation_order(self) -> bool:
+        """Whether creation order (sorting by op id) is a dependency order of the ops.
+
+        Always true of a graph that is only built; false once ``replace_uses`` made an op
+        read a tensor created after it (a compiler's copy, where a folded constant replaces
+        what an earlier op read).
+        """
+        return self._in_creation_order
+
+    @property
     def num_ops(self) -> int:
         """The number of ops in the graph now."""
         return len(self._ops)
@@ -495,6 +478,8 @@ class Graph:
             if op is keep:
                 continue
             op.inputs = tuple(new if t is old else t for t in op.inputs)
+            if new.op._id > op._id:
+                self._in_creation_order = False
             self._consumers.setdefault(new, []).append(op)
             changed += 1
         if kept:

@@ -95,6 +95,8 @@ class TensorShape:
         return self._dims[key]
 
     def __eq__(self, other: Any) -> bool:
+        if type(other) is TensorShape:
+            return self._dims == other._dims
         try:
             other = TensorShape(other)
         except (TypeError, ValueError):
@@ -130,8 +132,10 @@ def _as_dimension(d: Any) -> Optional[int]:
 
 def broadcast_shapes(a: TensorShape, b: TensorShape) -> TensorShape:
     """Numpy broadcasting of two static shapes; raises ShapeError when impossible."""
-    if a.ndims is None or b.ndims is None:
+    if a._dims is None or b._dims is None:
         return TensorShape(None)
+    if a._dims == b._dims:
+        return a  # shapes never change, so the result may be the operand itself
     da, db = list(a.dims), list(b.dims)
     rank = max(len(da), len(db))
     da = [1] * (rank - len(da)) + da
