@@ -5,7 +5,18 @@ the gradient graph with gn.gradients, the time to compile and run it once, and t
 to compile and run jax.jit(jax.grad(f)) of the same function. XLA's CPU compiler is
 superlinear on long chains, so each compile+run is capped by a timeout (in a subprocess).
 
+``--phases`` instead prints where graphnn's own Python time goes before XLA compiles
+(issue 20's per-phase breakdown), for three deep graphs: the chain above, the chain
+``tanh, *0.9, +x`` (a fan-in from x at every third op), both on float32[1024] with
+loss = sum and the gradient with respect to x, and an Elman RNN unrolled over N time
+steps (input 8, hidden 64, batch 16, one placeholder per step, MSE on the last state,
+gradients of W, U and b). Phases: building the forward graph, gn.gradients, Session
+creation, planning (pruning), the run's private copy, the optimization passes, planning
+the optimized copy, and tracing it to a jaxpr (the lowering up to XLA, which is left
+out). Times are CPU seconds of this process (steadier than wall time on a shared machine).
+
 Usage: python benchmarks/gradient_chain.py [--timeout SECONDS] [N ...]
+       python benchmarks/gradient_chain.py --phases [N ...] [--rnn STEPS ...]
 """
 import argparse
 import json
@@ -82,12 +93,114 @@ def in_subprocess(kind: str, n: int, timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def fan_in_link(i: int, y, x, tanh):
+    """The i-th op of issue 20's chain: tanh, *0.9, +x, repeating."""
+    kind = i % 3
+    if kind == 0:
+        return tanh(y)
+    if kind == 1:
+        return y * 0.9
+    return y + x
+
+
+def build_chain(n: int, fan_in: bool):
+    """The forward graph of a chain on float32[1024] in a fresh default graph: (x, loss, feed)."""
+    import graphnn as gn
+    gn.reset_default_graph()
+    x = gn.placeholder(gn.float32, shape=[1024], name="x")
+    y = x
+    for i in range(n):
+        y = fan_in_link(i, y, x, gn.tanh) if fan_in else link(i, y, gn.sin, gn.tanh)
+    return [x], gn.reduce_sum(y), {x: np.linspace(0, 1, 1024, dtype=np.float32)}
+
+
+def build_rnn(steps: int, inputs: int = 8, hidden: int = 64, batch: int = 16):
+    """An Elman RNN unrolled as TF 1's static_rnn builds it: (variables, loss, feed)."""
+    import graphnn as gn
+    gn.reset_default_graph()
+    rng = np.random.default_rng(0)
+    w = gn.Variable(rng.normal(0, 0.3, (inputs, hidden)).astype(np.float32), name="W")
+    u = gn.Variable(rng.normal(0, 0.1, (hidden, hidden)).astype(np.float32), name="U")
+    b = gn.Variable(np.zeros(hidden, np.float32), name="b")
+    xs = [gn.placeholder(gn.float32, [batch, inputs], name=f"x{t}") for t in range(steps)]
+    target = gn.placeholder(gn.float32, [batch, hidden], name="target")
+    h = gn.zeros([batch, hidden])
+    for x in xs:
+        h = gn.tanh(gn.matmul(x, w) + gn.matmul(h, u) + b)
+    loss = gn.reduce_mean(gn.square(h - target))
+    feed = {x: rng.normal(size=(batch, inputs)).astype(np.float32) for x in xs}
+    feed[target] = np.zeros((batch, hidden), np.float32)
+    return [w, u, b], loss, feed
+
+
+def phases(build) -> dict:
+    """CPU seconds of each phase of graphnn's own work for the graph ``build()`` makes."""
+    import jax
+    import graphnn as gn
+    from graphnn.compiler.lowering import build_function
+    from graphnn.compiler.passes import run_pipeline
+    from graphnn.compiler.plan import make_plan
+    from graphnn.compiler.subgraph import copy_for_run
+    from graphnn.framework.gc_pause import gc_paused
+
+    times: dict = {}
+
+    def timed(name, fn):
+        start = time.process_time()
+        result = fn()
+        times[name] = time.process_time() - start
+        return result
+
+    xs, loss, feed = timed("build", build)
+    graph = loss.graph
+    grads = timed("gradients", lambda: gn.gradients(loss, xs))
+    sess = timed("session", gn.Session)
+    feeds = list(feed)
+    with gc_paused():  # as Session compiles
+        plan = timed("plan", lambda: make_plan(graph, grads, feeds))
+        run = timed("copy", lambda: copy_for_run(graph, plan, [v.shape for v in feed.values()]))
+        timed("passes", lambda: run_pipeline(run, True))
+        optimized = timed("plan_opt", lambda: make_plan(run.graph, run.fetches, run.feeds))
+        traced, read_write, read_only, _ = build_function(optimized, {})
+        state = {v: jax.ShapeDtypeStruct(tuple(v.attrs["shape"].as_list()),
+                                         v.attrs["dtype"].as_numpy_dtype)
+                 for v in optimized.reads}
+        timed("trace", lambda: jax.make_jaxpr(traced)(
+            list(feed.values()), [state[v] for v in read_write], [state[v] for v in read_only],
+            None))
+    sess.close()
+    times["total"] = sum(times.values())
+    times["graph_ops"] = graph.num_ops
+    times["run_ops"] = len(optimized.ops)
+    return times
+
+
+def print_phases(sizes: list, steps: list) -> None:
+    cases = [(f"chain {n}", lambda n=n: build_chain(n, False)) for n in sizes]
+    cases += [(f"tanh,*0.9,+x {n}", lambda n=n: build_chain(n, True)) for n in sizes]
+    cases += [(f"RNN {t} steps", lambda t=t: build_rnn(t)) for t in steps]
+    names = ["build", "gradients", "session", "plan", "copy", "passes", "plan_opt",
+             "trace", "total"]
+    print(f"{'graph':>18} | {'ops':>6} | {'run ops':>7} | "
+          + " | ".join(f"{n:>9}" for n in names) + "   (CPU seconds)")
+    for label, build in cases:
+        result = phases(build)
+        print(f"{label:>18} | {result['graph_ops']:6d} | {result['run_ops']:7d} | "
+              + " | ".join(f"{result[n]:9.3f}" for n in names), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000, 10000])
+    parser.add_argument("sizes", nargs="*", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument("--phases", action="store_true")
+    parser.add_argument("--rnn", nargs="*", type=int, default=[1000])
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phases:
+        print_phases(args.sizes or [1000, 2000, 5000, 10000], args.rnn)
+        return
+    args.sizes = args.sizes or [100, 1000, 10000]
     if args.one:
         kind, n = args.one[0], int(args.one[1])
         print(json.dumps(run_graphnn(n) if kind == "graphnn" else run_jax(n)))

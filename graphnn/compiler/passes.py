@@ -138,7 +138,14 @@ def fold_constants(run: RunGraph) -> collections.Counter:
 def _freeze(value: Any) -> Any:
     """A hashable key for an attribute value (arrays by content when small)."""
     if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items())) if value else ()
+        if not value:
+            return ()
+        items = tuple(sorted(value.items()))
+        try:
+            hash(items)  # only hashable values, which freeze to themselves
+            return items
+        except TypeError:
+            return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     if isinstance(value, np.ndarray):

@@ -48,14 +48,23 @@ def copy_for_run(source: Graph, plan: Plan, feed_shapes: list) -> RunGraph:
         placeholder.location = tensor.op.location
         tensors[tensor] = placeholder.outputs[0]
         origin[placeholder] = tensor.op
+    # Tensors whose copy may be known less or differently than the original while building:
+    # a fed placeholder of a more precise shape, any other fed tensor (a fed constant has
+    # no known value any more), and what follows. Only ops reading one are inferred again;
+    # the others keep their outputs' shapes and dtypes.
+    changed = {copied for original, copied in tensors.items()
+               if original.op.type != PLACEHOLDER_OP or copied.shape != original.shape}
     for op in plan.ops:
         if op.outputs and all(t in tensors for t in op.outputs):
             ops[op] = tensors[op.outputs[0]].op
             continue
+        inputs = [tensors[t] for t in op.inputs]
+        same = not changed or changed.isdisjoint(inputs)
         try:
-            copy = graph.create_op(op.type, [tensors[t] for t in op.inputs], op.attrs,
-                                   name=op.name, location=op.location,
-                                   control_inputs=[ops[c] for c in op.control_inputs if c in ops])
+            copy = graph.create_op(op.type, inputs, op.attrs, name=op.name, location=op.location,
+                                   control_inputs=[ops[c] for c in op.control_inputs if c in ops],
+                                   output_specs=[(t.shape, t.dtype) for t in op.outputs]
+                                   if same else None)
         except (ShapeError, DTypeError) as error:
             raise InvalidArgumentError(f"With the fed shapes, {error}", op) from None
         copy.gradient_of = op.gradient_of
@@ -63,6 +72,8 @@ def copy_for_run(source: Graph, plan: Plan, feed_shapes: list) -> RunGraph:
         origin[copy] = op
         for original, copied in zip(op.outputs, copy.outputs):
             tensors.setdefault(original, copied)
+            if not same:
+                changed.add(copied)
     fetches = [tensors[f] if isinstance(f, Tensor) else ops[f] for f in plan.fetches]
     feeds = [tensors[t] for t in plan.feeds]
     return RunGraph(graph=graph, fetches=fetches, feeds=feeds, origin=origin)

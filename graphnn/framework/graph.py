@@ -264,11 +264,14 @@ class Graph:
     # ----- building ---------------------------------------------------------
     def create_op(self, op_type: str, inputs: Sequence[Tensor], attrs: Optional[dict] = None,
                   name: Optional[str] = None, control_inputs: Sequence[Operation] = (),
-                  location: Optional[tuple[str, int]] = None) -> Operation:
+                  location: Optional[tuple[str, int]] = None,
+                  output_specs: Optional[Sequence[tuple]] = None) -> Operation:
         """Adds an op of a registered type; infers its output shapes and dtypes.
 
         ``name`` is made unique under the current name scope; a name ending in "/"
-        (a scope's name, TF 1's convention) is taken exactly.
+        (a scope's name, TF 1's convention) is taken exactly. ``output_specs``, the
+        (shape, dtype) of each output, skips inference: for a copy of an op whose
+        inputs have the shapes and dtypes they had when it was inferred.
 
         Raises:
             ValueError: an invalid name (see ``check_name``), or an exact name in use.
@@ -295,7 +298,7 @@ class Graph:
         if location is None:
             location, code = user_code_location()
         try:
-            specs = opdef.infer(inputs, **attrs)
+            specs = opdef.infer(inputs, **attrs) if output_specs is None else output_specs
         except (ValueError, TypeError, IndexError) as error:
             shapes = ", ".join(str(t.shape) for t in inputs)
             kind = DTypeError if isinstance(error, TypeError) else ShapeError
@@ -493,14 +496,18 @@ class Graph:
         doomed = set(ops)
         if doomed:
             self._version += 1
+        read: dict = {}
         for op in doomed:
             del self._ops[op.name]
-            for tensor in op.inputs:
-                users = self._consumers.get(tensor)
-                if users is not None:
-                    users[:] = [u for u in users if u is not op]
+            read.update(dict.fromkeys(op.inputs))
             for tensor in op.outputs:
                 self._consumers.pop(tensor, None)
+        # Each consumer list is filtered once, however many of its users go (a variable
+        # read by every step of an unrolled loop).
+        for tensor in read:
+            users = self._consumers.get(tensor)
+            if users is not None:
+                users[:] = [u for u in users if u not in doomed]
 
     def as_text(self) -> str:
         """One line per op: ``name = Type(inputs) -> shapes`` for terminals and tests."""
