@@ -5,15 +5,14 @@ the gradient graph with gn.gradients, the time to compile and run it once, and t
 to compile and run jax.jit(jax.grad(f)) of the same function. XLA's CPU compiler is
 superlinear on long chains, so each compile+run is capped by a timeout (in a subprocess).
 
-``--phases`` instead prints where graphnn's own Python time goes before XLA compiles
-(issue 20's per-phase breakdown), for three deep graphs: the chain above, the chain
-``tanh, *0.9, +x`` (a fan-in from x at every third op), both on float32[1024] with
-loss = sum and the gradient with respect to x, and an Elman RNN unrolled over N time
-steps (input 8, hidden 64, batch 16, one placeholder per step, MSE on the last state,
-gradients of W, U and b). Phases: building the forward graph, gn.gradients, Session
-creation, planning (pruning), the run's private copy, the optimization passes, planning
-the optimized copy, and tracing it to a jaxpr (the lowering up to XLA, which is left
-out). Times are CPU seconds of this process (steadier than wall time on a shared machine).
+``--phases`` instead prints where the time to the first result goes (issue 20's
+per-phase breakdown) for three deep graphs: the chain above, the chain ``tanh, *0.9, +x``
+(a fan-in from x at every third op), both on float32[1024] with loss = sum and the
+gradient with respect to x, and an Elman RNN unrolled over N time steps (input 8, hidden
+64, batch 16, one placeholder per step, MSE on the last state, gradients of W, U and b).
+The clock runs from before gn.gradients through Session creation and the first run; the
+first run is split by its compile_report (pruned copy, passes, split planning, trace,
+XLA compile, and the rest: planning, feeding, running). Then one steady run.
 
 Usage: python benchmarks/gradient_chain.py [--timeout SECONDS] [N ...]
        python benchmarks/gradient_chain.py --phases [N ...] [--rnn STEPS ...]
@@ -134,44 +133,35 @@ def build_rnn(steps: int, inputs: int = 8, hidden: int = 64, batch: int = 16):
 
 
 def phases(build) -> dict:
-    """CPU seconds of each phase of graphnn's own work for the graph ``build()`` makes."""
-    import jax
+    """Wall seconds of each phase of ``build()``'s gradient, from gn.gradients to the first
+    result (issue 20's clock), the first run split by its ``compile_report``."""
     import graphnn as gn
-    from graphnn.compiler.lowering import build_function
-    from graphnn.compiler.passes import run_pipeline
-    from graphnn.compiler.plan import make_plan
-    from graphnn.compiler.subgraph import copy_for_run
-    from graphnn.framework.gc_pause import gc_paused
 
-    times: dict = {}
-
-    def timed(name, fn):
-        start = time.process_time()
-        result = fn()
-        times[name] = time.process_time() - start
-        return result
-
-    xs, loss, feed = timed("build", build)
-    graph = loss.graph
-    grads = timed("gradients", lambda: gn.gradients(loss, xs))
-    sess = timed("session", gn.Session)
-    feeds = list(feed)
-    with gc_paused():  # as Session compiles
-        plan = timed("plan", lambda: make_plan(graph, grads, feeds))
-        run = timed("copy", lambda: copy_for_run(graph, plan, [v.shape for v in feed.values()]))
-        timed("passes", lambda: run_pipeline(run, True))
-        optimized = timed("plan_opt", lambda: make_plan(run.graph, run.fetches, run.feeds))
-        traced, read_write, read_only, _ = build_function(optimized, {})
-        state = {v: jax.ShapeDtypeStruct(tuple(v.attrs["shape"].as_list()),
-                                         v.attrs["dtype"].as_numpy_dtype)
-                 for v in optimized.reads}
-        timed("trace", lambda: jax.make_jaxpr(traced)(
-            list(feed.values()), [state[v] for v in read_write], [state[v] for v in read_only],
-            None))
+    xs, loss, feed = build()
+    start = time.perf_counter()
+    grads = gn.gradients(loss, xs)
+    gradients_done = time.perf_counter()
+    sess = gn.Session()
+    if xs[0].op.type == "VariableV2":
+        sess.run(gn.global_variables_initializer())
+    session_done = time.perf_counter()
+    sess.run(grads, feed)
+    first = time.perf_counter()
+    report = sess.compile_report(grads, feed)
+    steady = time.perf_counter()
+    sess.run(grads, feed)
+    times = {"gradients": gradients_done - start, "session": session_done - gradients_done,
+             "copy": report.passes[0].seconds,
+             "passes": sum(r.seconds for r in report.passes[1:]),
+             "split_plan": report.split.plan_seconds if report.split is not None else 0.0,
+             "trace": report.trace_seconds, "xla": report.xla_compile_seconds}
+    times["other"] = first - session_done - sum(times[k] for k in ("copy", "passes",
+                                                                   "split_plan", "trace", "xla"))
+    times["first_result"] = first - start
+    times["steady_ms"] = (time.perf_counter() - steady) * 1000
+    times["graph_ops"] = loss.graph.num_ops
+    times["run_ops"] = report.optimized_graph.num_ops
     sess.close()
-    times["total"] = sum(times.values())
-    times["graph_ops"] = graph.num_ops
-    times["run_ops"] = len(optimized.ops)
     return times
 
 
@@ -179,14 +169,17 @@ def print_phases(sizes: list, steps: list) -> None:
     cases = [(f"chain {n}", lambda n=n: build_chain(n, False)) for n in sizes]
     cases += [(f"tanh,*0.9,+x {n}", lambda n=n: build_chain(n, True)) for n in sizes]
     cases += [(f"RNN {t} steps", lambda t=t: build_rnn(t)) for t in steps]
-    names = ["build", "gradients", "session", "plan", "copy", "passes", "plan_opt",
-             "trace", "total"]
+    names = ["gradients", "session", "copy", "passes", "split_plan", "trace", "xla", "other",
+             "first_result", "steady_ms"]
+    print("Wall seconds from gn.gradients to the first result; copy (pruned copy), passes, "
+          "split planning, trace and XLA compile from compile_report, other: planning, "
+          "feeding and running")
     print(f"{'graph':>18} | {'ops':>6} | {'run ops':>7} | "
-          + " | ".join(f"{n:>9}" for n in names) + "   (CPU seconds)")
+          + " | ".join(f"{n:>12}" for n in names))
     for label, build in cases:
         result = phases(build)
         print(f"{label:>18} | {result['graph_ops']:6d} | {result['run_ops']:7d} | "
-              + " | ".join(f"{result[n]:9.3f}" for n in names), flush=True)
+              + " | ".join(f"{result[n]:12.3f}" for n in names), flush=True)
 
 
 def main() -> None:

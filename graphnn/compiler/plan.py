@@ -119,9 +119,11 @@ def _fresh_reads(dag: nx.DiGraph, ops: list) -> dict:
     """Ops that read a variable and depend, through control inputs, on an assign to it."""
     fresh = {}
     for op in ops:
+        if not op.control_inputs:
+            continue
         read_vars = {t.op for i, t in enumerate(op.inputs)
                      if t.op.type == VARIABLE_OP and not (op.op_def.assigns and i == 0)}
-        if not read_vars or not op.control_inputs:
+        if not read_vars:
             continue
         before = set(op.control_inputs)
         for control in op.control_inputs:

@@ -75,6 +75,7 @@ class Operation:
         location: (file, line) where user code created the op.
         gradient_of: for nodes added by ``gn.gradients``, the forward Operation
             they differentiate; None otherwise.
+        op_def: the op type's declaration (``registry.OpDef``).
         device: the device ``gn.device`` asked for (``"/device:GPU:0"``), "" if none.
     """
 
@@ -91,10 +92,8 @@ class Operation:
         self.gradient_of = gradient_of
         self.device = graph.device_scope
         self._id = op_id
-
-    @property
-    def op_def(self) -> registry.OpDef:
-        return registry.lookup(self.type)
+        # The type never changes: its declaration is looked up once, not at every use.
+        self.op_def: registry.OpDef = registry.lookup(op_type)
 
     @property
     def where(self) -> str:
@@ -283,7 +282,7 @@ class Graph:
         for tensor in inputs:
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Inputs of {op_type} must be Tensors, got {tensor!r}")
-        inputs = tuple(t if t.op.graph is self else self.capture(t, op_type) for t in inputs)
+        inputs = tuple([t if t.op.graph is self else self.capture(t, op_type) for t in inputs])
         exact = bool(name) and name.endswith("/")
         if exact:
             # A scope name (TF 1 convention): the op takes exactly that name.
@@ -322,10 +321,13 @@ class Graph:
                        self._gradient_of_stack[-1] if self._gradient_of_stack else None)
         self._next_id += 1
         self._version += 1
-        # A TensorShape never changes once made, so an inferred one is shared, not copied.
-        op.outputs = tuple(
-            Tensor(op, i, shape if type(shape) is TensorShape else TensorShape(shape),
-                   as_dtype(dtype)) for i, (shape, dtype) in enumerate(specs))
+        outputs = []
+        for shape, dtype in specs:
+            # A TensorShape never changes once made, so an inferred one is shared, not copied.
+            outputs.append(Tensor(op, len(outputs),
+                                  shape if type(shape) is TensorShape else TensorShape(shape),
+                                  as_dtype(dtype)))
+        op.outputs = tuple(outputs)
         self._ops[full_name] = op
         consumers = self._consumers
         for tensor in inputs:
@@ -359,6 +361,8 @@ class Graph:
         when it is a body being built inside all of them (the op then captures the tensors:
         an op created in a branch is part of the branch), else their one graph, else None."""
         default = get_default_graph()
+        if default is self and all(g is self for g in others):
+            return self  # the usual case, decided without building a set
         graphs = {self, *others}
         if all(default.is_within(g) for g in graphs):
             return default

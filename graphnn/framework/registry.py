@@ -225,7 +225,7 @@ def register(opdef: OpDef) -> OpDef:
 
 def draws_random(op: Any) -> bool:
     """Whether Operation ``op`` draws random numbers (``OpDef.random`` or ``random_if``)."""
-    opdef = lookup(op.type)
+    opdef = op.op_def
     return opdef.random or (opdef.random_if is not None and opdef.random_if(op))
 
 

@@ -77,9 +77,10 @@ _declare_unary("Rsqrt", jax.lax.rsqrt, lambda x: 1.0 / np.sqrt(x),
                lambda op, g: [g * (-0.5 * _y(op) * _y(op) * _y(op))], domain="positive")
 _declare_unary("Sin", jax.lax.sin, np.sin, lambda op, g: [g * cos(_x(op))])
 _declare_unary("Cos", jax.lax.cos, np.cos, lambda op, g: [-(g * sin(_x(op)))])
-_declare_unary("Tanh", jax.lax.tanh, np.tanh, lambda op, g: [g * (1.0 - _y(op) * _y(op))])
+_declare_unary("Tanh", jax.lax.tanh, np.tanh,
+               lambda op, g: [apply("TanhGrad", [_y(op), g])])
 _declare_unary("Sigmoid", jax.lax.logistic, _sigmoid_np,
-               lambda op, g: [g * (_y(op) * (1.0 - _y(op)))])
+               lambda op, g: [apply("SigmoidGrad", [_y(op), g])])
 _declare_unary("LogicalNot", jnp.logical_not, np.logical_not, None, "bool", exact=True)
 
 
@@ -206,6 +207,47 @@ _declare_binary("LogicalAnd", jnp.logical_and, np.logical_and, None, kind="bool"
                 exact=True)
 _declare_binary("LogicalOr", jnp.logical_or, np.logical_or, None, kind="bool", out_bool=True,
                 exact=True)
+
+
+# ----- TanhGrad, SigmoidGrad: the gradients of tanh and sigmoid from their output y ------
+# TF 1's fused gradient ops: one node where the rules would build four (a constant 1, a
+# subtraction and two products), so a deep or unrolled graph carries far fewer gradient
+# nodes to copy, optimize and compile. The values are those four ops', in the same order.
+def _tanh_grad_lower(y, g):
+    return _mul(g, jax.lax.sub(np.array(1, y.dtype), jax.lax.mul(y, y)))
+
+
+def _tanh_grad_reference(y, g):
+    return (g * (np.array(1, y.dtype) - y * y)).astype(y.dtype)
+
+
+def _tanh_grad_grad(op, up):
+    # d/dy of g * (1 - y * y) is -2 * g * y; d/dg is (1 - y * y), applied by TanhGrad itself.
+    y, g = op.inputs
+    return [up * (g * (-2.0 * y)), apply("TanhGrad", [y, up])]
+
+
+def _sigmoid_grad_lower(y, g):
+    return _mul(g, _mul(y, jax.lax.sub(np.array(1, y.dtype), y)))
+
+
+def _sigmoid_grad_reference(y, g):
+    return (g * (y * (np.array(1, y.dtype) - y))).astype(y.dtype)
+
+
+def _sigmoid_grad_grad(op, up):
+    # d/dy of g * y * (1 - y) is g * (1 - 2 * y); d/dg is y * (1 - y).
+    y, g = op.inputs
+    return [up * (g * (1.0 - 2.0 * y)), apply("SigmoidGrad", [y, up])]
+
+
+_mul = _numpy_broadcasting(jax.lax.mul)
+for _type, _lower, _reference, _grad in (
+        ("TanhGrad", _tanh_grad_lower, _tanh_grad_reference, _tanh_grad_grad),
+        ("SigmoidGrad", _sigmoid_grad_lower, _sigmoid_grad_reference, _sigmoid_grad_grad)):
+    register(OpDef(_type, infer=broadcast_infer("float"), lower=_lower, reference=_reference,
+                   samples=_binary_samples("float", with_ints=False), grad=_grad,
+                   broadcasts=True, numpy_exact=True))
 
 
 def _true_div_dtype(dtype: dtypes.DType) -> dtypes.DType:

@@ -390,3 +390,16 @@ def test_explain_gradient_names_the_op_that_cuts_the_path(cut):
     assert len(cutting) == 1
     text = gn.explain_gradient(y, x)
     assert f"{op_type} '{cutting[0].name}' created at {__file__}:{line}" in text
+
+
+def test_a_constant_factor_gets_no_gradient_summed_to_its_shape():
+    # Only gradients that lead back to an x are summed to their input's shape: the scalar
+    # 0.9 gets none (no SumToShape, and only reduce_sum's gradient reads a Shape).
+    x = gn.placeholder(gn.float32, [4], name="x")
+    before = {op.name for op in gn.get_default_graph().get_operations()}
+    y = gn.reduce_sum(x * 0.9)
+    dx, = gn.gradients(y, x)
+    added = [op.type for op in gn.get_default_graph().get_operations()
+             if op.name not in before and op.gradient_of is not None]
+    assert "SumToShape" not in added and added.count("Shape") == 1, added
+    np.testing.assert_allclose(_run(dx, {x: np.ones(4, np.float32)}), np.full(4, 0.9))

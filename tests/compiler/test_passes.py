@@ -1,10 +1,15 @@
 """The pass pipeline: each rule fires where it should and only there, results never change,
 and the user's graph is never touched."""
+import sys
+
 import numpy as np
 import pytest
 
 import graphnn as gn
 from graphnn.compiler import rules
+from graphnn.compiler.passes import run_pipeline
+from graphnn.compiler.plan import make_plan
+from graphnn.compiler.subgraph import copy_for_run
 
 
 def optimized(fetches, feed_dict=None):
@@ -245,3 +250,30 @@ def test_each_pass_reports_the_live_ops_it_leaves(x):
     assert fold.rewrites == {"Add folded": 1}
     assert fold.nodes_after == fold.nodes_before - 2
     assert report.passes[-1].nodes_after == len(report.optimized_graph.get_operations())
+
+
+def test_a_deep_gradient_is_planned_copied_and_optimized_without_recursion():
+    # Planning, the run's copy and every pass walk graphs without recursion: a recursion
+    # limit far below the chain's depth (3,000 ops, 9,000 with the gradient) is no
+    # obstacle, so neither is Python's default at any depth (XLA is not involved here).
+    graph = gn.Graph()
+    with graph.as_default():
+        x = gn.placeholder(gn.float32, [8], name="x")
+        y = x
+        for i in range(3_000):
+            y = gn.tanh(y) if i % 3 == 0 else y * 0.9 if i % 3 == 1 else y + x
+        dx, = gn.gradients(gn.reduce_sum(y), x)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    try:
+        plan = make_plan(graph, [dx], [x])
+        run = copy_for_run(graph, plan, [(8,)])
+        run_pipeline(run, optimize=True)
+        optimized = make_plan(run.graph, run.fetches, run.feeds)
+    finally:
+        sys.setrecursionlimit(limit)
+    ids = [op._id for op in plan.ops]  # a user graph: in creation order
+    assert ids == sorted(ids) and plan.ops[-1] is dx.op
+    position = {op: i for i, op in enumerate(optimized.ops)}
+    assert all(position.get(t.op, -1) < position[op]  # a fed x is not among them
+               for op in optimized.ops for t in op.inputs)

@@ -593,3 +593,27 @@ def test_unseeded_random_op_seed_is_the_count_of_ops_before_it():
     r = gn.random_uniform([2])
     shape_const = r.op.inputs[0].op
     assert op_seed(r.op, 5) == (5, 3) and shape_const._id == 2
+
+
+def test_a_built_graph_is_in_creation_order_until_a_use_is_replaced_by_a_later_tensor():
+    g = gn.Graph()
+    with g.as_default():
+        x = gn.placeholder(gn.float32, [2], name="x")
+        y = gn.tanh(x)
+        z = y * 2.0
+        assert g.in_creation_order
+        g.replace_uses(y, x)  # z reads a tensor created before it: still in order
+        assert g.in_creation_order and z.op.inputs[0] is x
+        later = gn.exp(x)
+        g.replace_uses(x, later, keep=later.op)
+    assert not g.in_creation_order
+    assert z.op.inputs[0] is later and y.op.inputs[0] is later
+
+
+def test_removing_many_users_of_one_tensor_keeps_the_others():
+    g = gn.Graph()
+    with g.as_default():
+        x = gn.placeholder(gn.float32, [2], name="x")
+        users = [gn.tanh(x) for _ in range(50)]
+    g.remove_ops([u.op for u in users[::2]])
+    assert x.consumers() == [u.op for u in users[1::2]]
