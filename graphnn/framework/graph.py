@@ -75,7 +75,6 @@ class Operation:
         location: (file, line) where user code created the op.
         gradient_of: for nodes added by ``gn.gradients``, the forward Operation
             they differentiate; None otherwise.
-        op_def: the op type's declaration (``registry.OpDef``).
         device: the device ``gn.device`` asked for (``"/device:GPU:0"``), "" if none.
     """
 
@@ -92,8 +91,10 @@ class Operation:
         self.gradient_of = gradient_of
         self.device = graph.device_scope
         self._id = op_id
-        # The type never changes: its declaration is looked up once, not at every use.
-        self.op_def: registry.OpDef = registry.lookup(op_type)
+
+    @property
+    def op_def(self) -> registry.OpDef:
+        return registry.lookup(self.type)
 
     @property
     def where(self) -> str:
