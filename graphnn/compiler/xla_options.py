@@ -5,8 +5,12 @@ XLA's CPU backend has other code paths for dots and convolutions than its own em
 machine and on the program, so ``Session(xla_options="auto")`` (the default) measures:
 
 1. A program's *kind* comes from the primitives of its traced JAX program:
-   ``"convolution"`` when it convolves, ``"dot"`` when it multiplies matrices, and
-   nothing to choose otherwise (XLA's own code is used).
+   ``"convolution"`` when it convolves, ``"dot"`` when it multiplies matrices,
+   ``"random draws"`` when it only draws random numbers and computes elementwise (an
+   initializer, run once: its cost is its compile time, and there the choice is a
+   cheaper LLVM pipeline, measured by compile time, checked to draw the same numbers,
+   and taken only when the compile time it saves outweighs ``BREAK_EVEN_RUNS`` runs
+   of any slower code it makes), and nothing to choose otherwise (XLA's own code).
 2. Once per machine and jaxlib, for each kind a program needs, a small representative
    workload (a 5x5 convolution layer's forward and gradients; an MLP's gradients) is
    compiled with each candidate option set that this jaxlib accepts, its results checked
@@ -72,9 +76,20 @@ WIN_SHARE = 0.7
 ROUND_BUDGET = 4.0
 # Results of a candidate must match the default's within this (float32 workloads).
 RTOL = 1e-4
-CONVOLUTION, DOT = "convolution", "dot"
+# Programs that only draw random numbers and compute elementwise (initializers, typically:
+# run once, so their compile time is their cost) may get a cheaper LLVM pipeline, chosen
+# by compile time (``_measure_compile``): LLVM's -O3 spends most of an initializer's
+# compile on each threefry draw's kernel.
+COMPILE_CANDIDATES: dict[str, dict[str, Any]] = {
+    "fast-compile": {"xla_backend_optimization_level": 2},
+}
+# A compile candidate must compile MARGIN times as fast, and where it runs slower, the
+# compile time it saves must pay for at least this many runs of its slower code.
+BREAK_EVEN_RUNS = 1000
+CONVOLUTION, DOT, RANDOM = "convolution", "dot", "random draws"
 _CONVOLUTION_PRIMITIVES = frozenset({"conv_general_dilated"})
 _DOT_PRIMITIVES = frozenset({"dot_general"})
+_RANDOM_PRIMITIVES = frozenset({"random_bits"})
 CACHE_FORMAT = 1  # version of the cache file's layout
 
 
@@ -101,13 +116,16 @@ class XlaChoice:
 
 
 def program_kind(jaxpr: Any) -> Optional[str]:
-    """``"convolution"``, ``"dot"`` or None, from the primitives of a (closed) jaxpr,
-    looking inside loops and other nested programs."""
+    """``"convolution"``, ``"dot"``, ``"random draws"`` (draws, and no dots or
+    convolutions) or None, from the primitives of a (closed) jaxpr, looking inside loops
+    and other nested programs."""
     names = _primitive_names(getattr(jaxpr, "jaxpr", jaxpr), set())
     if names & _CONVOLUTION_PRIMITIVES:
         return CONVOLUTION
     if names & _DOT_PRIMITIVES:
         return DOT
+    if names & _RANDOM_PRIMITIVES:
+        return RANDOM
     return None
 
 
@@ -142,7 +160,8 @@ def _choose_options(mode: str, platform_name: str, jaxpr: Any) -> XlaChoice:
                                         f"CPU code paths are calibrated)")
     kind = program_kind(jaxpr)
     if kind is None:
-        return XlaChoice("default", {}, "no dots or convolutions: XLA's own choices")
+        return XlaChoice("default", {}, "no dots, convolutions or random draws: XLA's own "
+                                        "choices")
     return _CALIBRATION.verdict(kind)
 
 
@@ -274,8 +293,10 @@ class _Calibration:
         return entry, spent, f"cached in {path}" if cached is True else f"not cached: {cached}"
 
     def verdict(self, kind: str) -> XlaChoice:
-        entry, spent, where = self.entry("kinds", kind, lambda: _measure(kind))
-        return XlaChoice(entry["name"], dict(CANDIDATES.get(entry["name"], {})),
+        measure = _measure_compile if kind == RANDOM else lambda: _measure(kind)
+        entry, spent, where = self.entry("kinds", kind, measure)
+        options = {**CANDIDATES, **COMPILE_CANDIDATES}.get(entry["name"], {})
+        return XlaChoice(entry["name"], dict(options),
                          f"{kind} program: {entry.get('why', 'cached verdict')} (calibrated "
                          f"once in {float(entry.get('seconds', 0.0)):.1f} s, {where})", spent)
 
@@ -322,6 +343,72 @@ def _measure(kind: str) -> dict:
     except Exception as error:  # noqa: BLE001 - calibration must never break a compile
         return {"name": "default", "why": f"calibration failed ({type(error).__name__}: "
                                           f"{error}), so XLA's own choices"}
+
+
+def _random_workload(offset: float) -> Callable:
+    """An initializer's draw, two layers' weights (a program's own constant ``offset``
+    keeps XLA from handing back a program it compiled before)."""
+    def draw(key):
+        first, second = jax.random.split(key)
+        return [jax.random.normal(first, (256, 64)) * 0.1 + offset,
+                jax.random.normal(second, (64,)) * 0.1 + offset]
+    return draw
+
+
+def _measure_compile() -> dict:
+    """Compile time of each compile candidate against the default on an initializer's
+    draws (alternating, each round a new program), then their run times (interleaved
+    rounds) and values."""
+    key = jax.random.key(0)
+    compile_times: dict = {}
+    programs: dict = {}
+    notes = []
+    try:
+        with jax.default_device(jax.devices("cpu")[0]):
+            names = ["default", *COMPILE_CANDIDATES]
+            for round_ in range(2):
+                for name in names[round_ % 2:] + names[:round_ % 2]:
+                    lowered = jax.jit(_random_workload(float(round_))).lower(key)
+                    start = time.perf_counter()
+                    try:
+                        programs[name] = lowered.compile(
+                            compiler_options=COMPILE_CANDIDATES.get(name, {}))
+                    except Exception as error:  # noqa: BLE001 - an option jaxlib refuses
+                        notes.append(f"{name} not accepted: {str(error).splitlines()[0]}")
+                        names.remove(name)
+                        continue
+                    compile_times.setdefault(name, []).append(time.perf_counter() - start)
+            for name in names[1:]:
+                if not all(np.array_equal(a, b) for a, b in zip(programs[name](key),
+                                                                programs["default"](key))):
+                    notes.append(f"{name} gave different results")
+                    names.remove(name)
+            run_times: dict = {name: [] for name in names}
+            for _ in range(ROUNDS):
+                for name in names:
+                    run_times[name].append(_time(programs[name], (key,), 20) / 20)
+    except Exception as error:  # noqa: BLE001 - calibration must never break a compile
+        return {"name": "default", "why": f"calibration failed ({type(error).__name__}: "
+                                          f"{error}), so XLA's own choices"}
+    candidates = [name for name in names if name != "default"]
+    speedups = {name: statistics.median(d / c for d, c in zip(compile_times["default"],
+                                                                compile_times[name]))
+                for name in candidates}
+    saved = {name: min(compile_times["default"]) - min(compile_times[name]) for name in candidates}
+    lost = {name: statistics.median(run_times[name]) - statistics.median(run_times["default"])
+            for name in candidates}
+    measured = ", ".join(f"{name} compiled {speedups[name]:.2f}x as fast, saving "
+                         f"{saved[name] * 1e3:.0f} ms, and ran {lost[name] * 1e6:+.1f} us"
+                         for name in candidates)
+    winners = [name for name in candidates if speedups[name] >= MARGIN
+               and (lost[name] <= 0 or saved[name] >= BREAK_EVEN_RUNS * lost[name])]
+    best = max(winners, key=speedups.get) if winners else "default"
+    why = (f"{best} compiled an initializer's draws {speedups[best]:.2f}x as fast as XLA's "
+           f"default, with the same values; the time saved pays for over "
+           f"{BREAK_EVEN_RUNS} runs ({measured})" if winners else
+           f"nothing compiled {MARGIN:.2f}x as fast at a run-time cost repaid within "
+           f"{BREAK_EVEN_RUNS} runs ({measured or 'nothing to try'})")
+    return {"name": best, "why": "; ".join([why, *notes]), "speedups": speedups}
 
 
 def _measure_alternative(opdef: OpDef, alternative: Alternative) -> dict:
@@ -422,7 +509,8 @@ def _read_cache(path: str) -> dict:
     if not isinstance(content, dict) or content.get("format") != CACHE_FORMAT \
             or content.get("machine") != machine_fingerprint():
         return sections
-    for section, valid in (("kinds", lambda key, name: name in ("default", *CANDIDATES)),
+    for section, valid in (("kinds", lambda key, name: name in ("default", *CANDIDATES,
+                                                                *COMPILE_CANDIDATES)),
                            ("lowerings", lambda key, name: name in ("default",
                                                                     key.rpartition("/")[2]))):
         stored = content.get(section)

@@ -189,8 +189,41 @@ def test_programs_without_dots_or_convolutions_keep_the_defaults(monkeypatch, tm
     a = gn.placeholder(gn.float32, [3])
     with gn.Session() as sess:
         report = sess.compile_report(gn.exp(a) + 1.0, {a: np.ones(3, np.float32)})
-    assert report.xla_options == {} and "no dots or convolutions" in report.xla_choice.reason
+    assert report.xla_options == {}
+    assert "no dots, convolutions or random draws" in report.xla_choice.reason
     assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("candidate", list(xla_options.COMPILE_CANDIDATES))
+def test_each_compile_candidate_draws_the_default_values(candidate, monkeypatch, tmp_path):
+    """Initializers (random draws, no dots or convolutions) may be compiled with a cheaper
+    LLVM pipeline: every random op draws the same numbers as with XLA's defaults."""
+    monkeypatch.setenv("GRAPHNN_CACHE_DIR", str(tmp_path))
+    entry = {"name": candidate, "why": "pinned by the test", "seconds": 0.0, "cached": True}
+    with open(xla_options.calibration_path(), "w", encoding="utf-8") as file:
+        json.dump({"format": xla_options.CACHE_FORMAT, "machine": xla_options.machine_fingerprint(),
+                   "kinds": {xla_options.RANDOM: entry}}, file)
+    graph = gn.Graph()
+    with graph.as_default():
+        gn.set_random_seed(3)
+        x = gn.placeholder(gn.float32, [64, 32])
+        draws = [gn.random_normal([64, 32], seed=1), gn.truncated_normal([5, 5, 8, 16], seed=2),
+                 gn.random_uniform([128], seed=3), gn.random_uniform([7], 0, 10, gn.int32, seed=4),
+                 gn.nn.dropout(x, rate=0.5, training=True)]
+        variable = gn.Variable(gn.random_normal([256, 64], stddev=0.1, seed=5))
+    values = np.ones((64, 32), np.float32)
+    results = {}
+    for mode in ("auto", "default"):
+        with gn.Session(graph, xla_options=mode) as sess:
+            report = sess.compile_report(draws, {x: values})
+            sess.run(variable.initializer)
+            results[mode] = (sess.run(draws, {x: values}), sess.run(variable), report)
+    assert results["auto"][2].xla_choice.name == candidate
+    assert results["auto"][2].xla_options == xla_options.COMPILE_CANDIDATES[candidate]
+    assert "random draws program: pinned by the test" in str(results["auto"][2])
+    for got, want in zip(results["auto"][0] + [results["auto"][1]],
+                         results["default"][0] + [results["default"][1]]):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_unknown_xla_options_mode_is_refused():
