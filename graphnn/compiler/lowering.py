@@ -64,6 +64,24 @@ def op_seed(op: Operation, graph_seed: Optional[int]) -> tuple[int, int]:
     return (DEFAULT_GRAPH_SEED if graph_seed is None else graph_seed, seed)
 
 
+def program_context(needs_x64: bool, device: Any) -> contextlib.ExitStack:
+    """JAX settings a program is traced, compiled and run under (they are per thread)."""
+    stack = contextlib.ExitStack()
+    if needs_x64:
+        stack.enter_context(jax.enable_x64(True))
+    if device is not None:
+        stack.enter_context(jax.default_device(device))
+    return stack
+
+
+def uninitialized_error(var: Operation) -> FailedPreconditionError:
+    """TF 1's error for a run that reads a variable no initializer has set."""
+    return FailedPreconditionError(
+        f"Attempting to use uninitialized value {var.name} (Variable created at "
+        f"{var.where}); run its initializer, e.g. "
+        f"sess.run(gn.global_variables_initializer())", var)
+
+
 def _is_static(value: Any) -> bool:
     return isinstance(value, np.ndarray)
 
@@ -347,22 +365,14 @@ class Executable:
         return program_cost(self._compiled) if self._compiled is not None else None
 
     def _context(self) -> contextlib.ExitStack:
-        stack = contextlib.ExitStack()
-        if self.plan.needs_x64:
-            stack.enter_context(jax.enable_x64(True))
-        if self._device is not None:
-            stack.enter_context(jax.default_device(self._device))
-        return stack
+        return program_context(self.plan.needs_x64, self._device)
 
     def check_initialized(self, store: dict) -> None:
         if self._initialized:
             return  # a session's variables never become uninitialized again
         for var in self._required:
             if var not in store:
-                raise FailedPreconditionError(
-                    f"Attempting to use uninitialized value {var.name} (Variable created at "
-                    f"{var.where}); run its initializer, e.g. "
-                    f"sess.run(gn.global_variables_initializer())", var)
+                raise uninitialized_error(var)
         self._initialized = True
 
     def _state_value(self, store: dict, key: Any) -> Any:

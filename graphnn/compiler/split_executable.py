@@ -35,13 +35,13 @@ import numpy as np
 
 from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.cost import ProgramCost, program_cost
-from graphnn.compiler.lowering import LARGE_CONSTANT, Executable, _lower_op
+from graphnn.compiler.lowering import (LARGE_CONSTANT, Executable, _lower_op, program_context,
+                                       uninitialized_error)
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
 from graphnn.compiler.segments import (SEGMENT_OPS, SplitPlan, computing_ops, freeze,
                                        split_plan)
 from graphnn.compiler.xla_options import XlaChoice, choose, fallback
-from graphnn.errors import FailedPreconditionError
 from graphnn.framework.graph import Operation
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
@@ -233,20 +233,12 @@ class SplitExecutable:
 
     # ----- compiling ------------------------------------------------------------------
     def _context(self) -> contextlib.ExitStack:
-        stack = contextlib.ExitStack()
-        if self.plan.needs_x64:
-            stack.enter_context(jax.enable_x64(True))
-        if self._device is not None:
-            stack.enter_context(jax.default_device(self._device))
-        return stack
+        return program_context(self.plan.needs_x64, self._device)
 
     def check_initialized(self, store: dict) -> None:
         for var in {self._keys.get(v, v) for v in self.plan.reads}:
             if var not in store:
-                raise FailedPreconditionError(
-                    f"Attempting to use uninitialized value {var.name} (Variable created at "
-                    f"{var.where}); run its initializer, e.g. "
-                    f"sess.run(gn.global_variables_initializer())", var)
+                raise uninitialized_error(var)
 
     def _source_specs(self, feed_values: Sequence, store: dict) -> dict:
         """Slot -> shape-and-dtype of the feeds, variables and large constants."""
