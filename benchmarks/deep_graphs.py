@@ -89,7 +89,8 @@ def graphnn_chain(n: int, repeat: int) -> dict:
             - report.xla_compile_seconds - (split.plan_seconds if split else 0.0),
             "first_run_s": first - compiled, "run_s": run_s,
             "segments": len(split.sizes) if split else 1,
-            "distinct": split.distinct if split else 1, "checksum": float(np.sum(value))}
+            "distinct": split.distinct if split else 1, "loops": len(split.loops) if split else 0,
+            "checksum": float(np.sum(value))}
 
 
 def jax_chain(n: int, repeat: int) -> dict:
@@ -159,7 +160,7 @@ def graphnn_rnn(steps: int, repeat: int) -> dict:
             "other_s": compiled - built - passes - cut - report.trace_seconds
             - report.xla_compile_seconds,
             "segments": len(split.sizes) if split else 1,
-            "distinct": split.distinct if split else 1,
+            "distinct": split.distinct if split else 1, "loops": len(split.loops) if split else 0,
             "checksum": float(sum(np.sum(np.abs(v)) for v in values))}
 
 
@@ -205,6 +206,15 @@ def capped(kind: str, size: int, repeat: int, cap: float, memory_gb: float) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _segments(result: dict) -> str:
+    """How graphnn compiled the program: whole, rolled into loops, or in segments."""
+    if result["segments"] == 1:
+        return "whole"
+    if result["loops"]:
+        return f"{result['segments']} segs, {result['loops']} loops"
+    return f"{result['segments']} segs ({result['distinct']} dist)"
+
+
 def _seconds(result: dict, key: str, scale: float = 1.0, unit: str = "s") -> str:
     if "failed" in result:
         return result["failed"]
@@ -235,7 +245,7 @@ def main() -> None:
     print(f"Gradient of a chain of N element-wise ops on float32[{WIDTH}] "
           f"(jax.jit capped at {args.cap:.0f} s, {args.memory_gb} GB)")
     print(f"{'N':>6} | {'gn first result':>15} | {'gradients':>9} {'passes':>7} {'cut':>7} "
-          f"{'trace':>7} {'XLA':>7} {'other':>7} {'1st run':>7} | {'segments':>12} | "
+          f"{'trace':>7} {'XLA':>7} {'other':>7} {'1st run':>7} | {'segments':>20} | "
           f"{'gn run':>9} | "
           f"{'jax.jit first result':>20} | {'jax.jit run':>11}")
     for n in sizes:
@@ -245,7 +255,7 @@ def main() -> None:
               f"{ours['passes_s']:6.2f}s {ours['cut_s']:6.2f}s {ours['trace_s']:6.2f}s "
               f"{ours['xla_s']:6.2f}s "
               f"{ours['other_compile_s']:6.2f}s {ours['first_run_s']:6.2f}s | "
-              f"{ours['segments']:4d} ({ours['distinct']:2d} dist) | "
+              f"{_segments(ours):>20} | "
               f"{ours['run_s'] * 1e3:6.2f} ms | {_seconds(theirs, 'first_result_s'):>20} | "
               f"{_seconds(theirs, 'run_s', 1e3, 'ms'):>11}", flush=True)
         if "failed" not in theirs:
@@ -256,8 +266,8 @@ def main() -> None:
     print(f"{'program':>26} | {'compile + first run':>19} | {'steady run':>10}")
     ours = graphnn_rnn(steps, repeat)
     print(f"{'graphnn (static_rnn style)':>26} | {ours['first_result_s']:17.3f} s | "
-          f"{ours['run_s'] * 1e3:7.2f} ms   ({ours['segments']} segments, "
-          f"{ours['distinct']} distinct)\n{'':>26}   first result: gradients "
+          f"{ours['run_s'] * 1e3:7.2f} ms   ({_segments(ours)})\n"
+          f"{'':>26}   first result: gradients "
           f"{ours['gradient_s']:.2f} s, passes {ours['passes_s']:.2f} s, cut "
           f"{ours['cut_s']:.2f} s, trace {ours['trace_s']:.2f} s, XLA {ours['xla_s']:.2f} s, other "
           f"{ours['other_s']:.2f} s", flush=True)

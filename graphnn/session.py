@@ -213,7 +213,11 @@ class Session:
     time of what it fuses, grow faster than linearly on long chains, so deep programs (an
     RNN unrolled over many steps) compile and run in time linear in their depth.
     ``split_above=None`` always compiles whole programs, as does a session with a strategy.
-    ``compile_report`` says how a program was split.
+    Runs of identical segments that pass values from one to the next (the steps of an
+    unrolled loop, and their gradients) are rolled into ``lax.scan`` loops, and a program
+    that is then small enough is compiled as one program (``graphnn.compiler.rolled``;
+    ``roll_loops=False`` keeps the segments). ``compile_report`` says how a program was
+    split and rolled.
 
     Example:
         >>> x = gn.placeholder(gn.float32, [None])
@@ -226,7 +230,8 @@ class Session:
     def __init__(self, graph: Optional[Graph] = None, device: Optional[str] = None,
                  optimize: bool = True, check_indices: bool = True, xla_options: str = "auto",
                  check_numerics: bool = False, strategy: Optional[MirroredStrategy] = None,
-                 split_above: Optional[int] = SPLIT_ABOVE, segment_ops: int = SEGMENT_OPS):
+                 split_above: Optional[int] = SPLIT_ABOVE, segment_ops: int = SEGMENT_OPS,
+                 roll_loops: bool = True):
         if xla_options not in XLA_MODES:
             raise InvalidArgumentError(f"Session(xla_options={xla_options!r}): expected one of "
                                        f"{', '.join(map(repr, XLA_MODES))}")
@@ -246,6 +251,7 @@ class Session:
                                        f"{segment_ops!r}): expected split_above >= 0 or None "
                                        f"and segment_ops >= 1")
         self.split_above, self.segment_ops = split_above, segment_ops
+        self.roll_loops = roll_loops
         self._segments: dict = {}  # compiled segments of split programs, by structure
         self._device = _select_device(device)
         self._store: dict[Operation, Any] = {}
@@ -497,7 +503,8 @@ class Session:
                                    steps=steps, check_indices=self.check_indices,
                                    xla_options=self.xla_options, placement=self._placement,
                                    feed_shardings=feed_shardings, split_above=self.split_above,
-                                   segment_ops=self.segment_ops, cache=self._segments)
+                                   segment_ops=self.segment_ops, cache=self._segments,
+                                   roll_loops=self.roll_loops)
         self._reports[executable] = (records, run.graph, placement_notes(plan.ops, self.devices))
         self._note_signature(plan_key, feed_tensors, shapes)
         return executable

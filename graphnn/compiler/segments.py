@@ -258,7 +258,25 @@ def _period_at(kinds: np.ndarray, start: int, limit: int) -> int:
     return 1
 
 
-def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> SplitPlan:
+def _periodic_run(kinds: np.ndarray, start: int, period: int, reach: int) -> tuple[int, int]:
+    """(offset, repeats): the first offset below ``reach`` from ``start`` where the block of
+    ``period`` ops repeats exactly at least three times, and how many times; (0, 0) if
+    none."""
+    for offset in range(reach):
+        begin = start + offset
+        count = (len(kinds) - begin) // period
+        if count < 2:
+            break
+        blocks = kinds[begin:begin + count * period].reshape(count, period)
+        same = np.all(blocks == blocks[0], axis=1)
+        repeats = count if same.all() else int(np.argmin(same))
+        if repeats >= 3:
+            return offset, repeats
+    return 0, 0
+
+
+def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
+               unit_periods: bool = False) -> SplitPlan:
     """Cuts ``plan`` into segments of about ``segment_ops`` computing ops.
 
     Args:
@@ -266,6 +284,9 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> Spli
         origin: run-graph op -> the user's op (for the creation order).
         segment_ops: the target size of a segment.
         checks: the program checks (``checks.PlacedCheck``), numbered by position.
+        unit_periods: cut a repeated structure into single periods (one loop iteration
+            each, for ``compiler.rolled``) rather than into segments of about
+            ``segment_ops`` ops.
     """
     order, reads, final = schedule(plan, origin)
     fed = set(plan.feeds)
@@ -274,14 +295,50 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list) -> Spli
     interned: dict = {}
     signatures = [_op_signature(op) for op in order]
     kinds = np.empty(len(order), np.int64)
+    all_offsets = []
     for i, op in enumerate(order):
         offsets = tuple(i - index[t.op] if t is not None and t.op in index
                         and i - index[t.op] <= MAX_PERIOD else -1 for t in reads[op])
+        all_offsets.append(offsets)
         kinds[i] = interned.setdefault((signatures[i], offsets), len(interned))
+    # For cuts into single periods p, inputs from more than p ops back come from outside the
+    # period whatever their distance (a gradient step reading its forward step); such a
+    # period is found from the ops' signatures alone, then checked with these kinds.
+    within: dict = {}
+    signature_kinds = np.array([interned.setdefault(("signature", sig), len(interned))
+                                for sig in signatures], np.int64)
+
+    def kinds_within(p: int) -> np.ndarray:
+        if p not in within:
+            near = np.empty(len(order), np.int64)
+            for i, offsets in enumerate(all_offsets):
+                near[i] = interned.setdefault(
+                    (signatures[i], tuple(o if o <= p else -1 for o in offsets)),
+                    len(interned))
+            within[p] = near
+        return within[p]
     crossing = _crossing(order, index, reads, plan, final)
     bounds, periods, start = [], [], 0
     while start < len(order):
         period = _period_at(kinds, start, 2 * segment_ops)
+        if unit_periods:
+            # A repeat that starts within the next segment is cut from where it starts.
+            probe = _period_at(signature_kinds, start, 2 * segment_ops)
+            if probe == 1:
+                probe = _period_at(signature_kinds, start + segment_ops // 2, 2 * segment_ops)
+            offset, repeats = _periodic_run(kinds_within(probe), start, probe,
+                                            max(probe, segment_ops)) if probe > 1 else (0, 0)
+            if repeats:
+                period = probe
+                if offset:
+                    bounds.append((start, start + offset))
+                    periods.append(1)
+                begin = start + offset
+                bounds += [(begin + j * period, begin + (j + 1) * period)
+                           for j in range(repeats)]
+                periods += [period] * repeats
+                start = begin + repeats * period
+                continue
         if period > 1:
             size = period * max(1, round(segment_ops / period))
         else:  # no repeat to follow: cut where the fewest values cross

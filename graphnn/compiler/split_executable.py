@@ -39,6 +39,7 @@ from graphnn.compiler.lowering import (LARGE_CONSTANT, Executable, _lower_op, pr
                                        uninitialized_error)
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.plan import Plan
+from graphnn.compiler.rolled import lower_rolled
 from graphnn.compiler.segments import (SEGMENT_OPS, SplitPlan, computing_ops, freeze,
                                        split_plan)
 from graphnn.compiler.xla_options import XlaChoice, choose, fallback
@@ -78,6 +79,10 @@ class SplitSummary:
         distinct: distinct compiled segments (identical segments compile once).
         cache_hits: segments that reused a program compiled for another segment.
         plan_seconds: time to plan the cut (order, periods, segments).
+        loops: (first segment, iterations) of each run of identical segments rolled into
+            one ``lax.scan`` (``compiler.rolled``); with loops, the program is compiled as
+            one program.
+        not_rolled: why the program kept its separately compiled segments.
     """
 
     ops: int
@@ -88,15 +93,25 @@ class SplitSummary:
     distinct: int
     cache_hits: int
     plan_seconds: float
+    loops: list = dataclasses.field(default_factory=list)
+    not_rolled: str = ""
 
     def __str__(self) -> str:
         sizes = collections.Counter(self.sizes)
         described = ", ".join(f"{count} x {size}" for size, count in sorted(sizes.items()))
         repeats = sorted({p for p in self.periods if p > 1})
-        return (f"split into {len(self.sizes)} segments ({described} ops) because the program "
+        text = (f"split into {len(self.sizes)} segments ({described} ops) because the program "
                 f"has {self.ops} computing ops, more than split_above={self.split_above}; "
-                f"segment_ops={self.segment_ops}; {self.distinct} distinct compiled segments "
-                f"({self.cache_hits} reused); cut planned in {self.plan_seconds * 1e3:.0f} ms"
+                f"segment_ops={self.segment_ops}; ")
+        if self.loops:
+            rolled = ", ".join(f"{count} from segment {first}" for first, count in self.loops)
+            text += (f"runs of identical segments rolled into {len(self.loops)} loops "
+                     f"(lax.scan iterations: {rolled}) and compiled as one program")
+        else:
+            text += (f"{self.distinct} distinct compiled segments ({self.cache_hits} reused)"
+                     + (f"; not rolled into loops: {self.not_rolled}" if self.not_rolled
+                        else ""))
+        return (text + f"; cut planned in {self.plan_seconds * 1e3:.0f} ms"
                 + (f"; cuts aligned to repeat periods {repeats}" if repeats else ""))
 
 
@@ -118,7 +133,9 @@ class SplitExecutable:
 
     Args (beyond ``Executable``'s):
         segment_ops: the target number of ops per segment.
-        split_above: the session's threshold (for ``compile_report``).
+        split_above: the session's threshold (for ``compile_report``); a program rolled into
+            loops is compiled as one program when it then traces at most this many ops.
+        roll_loops: whether runs of identical segments may be rolled into loops.
         cache: compiled segments by structure, shared by the programs of one session.
 
     Attributes:
@@ -131,7 +148,7 @@ class SplitExecutable:
                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
                  check_indices: bool = True, xla_options: str = "auto",
                  segment_ops: int = SEGMENT_OPS, split_above: int = 0,
-                 cache: Optional[dict] = None):
+                 cache: Optional[dict] = None, roll_loops: bool = True):
         self.plan = plan
         self.steps = steps
         self.trace_count = 0
@@ -148,16 +165,25 @@ class SplitExecutable:
         self._checks = RunChecks(plan, keys, check_indices)
         self._checked = bool(self._checks.program)
         self._status_dtype = np.int64 if plan.needs_x64 else np.int32
-        start = time.perf_counter()
-        self._split: SplitPlan = split_plan(plan, keys, segment_ops, self._checks.program)
-        self._plan_seconds = time.perf_counter() - start
         self._segment_ops, self._split_above = segment_ops, split_above
+        self._not_rolled = "turned off (roll_loops=False)" if not roll_loops else \
+            "it has value checks" if self._checked else ""
+        self._plan_seconds = 0.0
+        # A program that may roll is cut into single loop iterations; if it does not roll
+        # after all, it is cut again into segments of about segment_ops ops.
+        self._plan_cut(unit_periods=not self._not_rolled)
         self.random_keys = [keys.get(op, op) for op in plan.random_ops]
         self.stateless = not (plan.reads or plan.writes or plan.random_ops)
         self._needs_context = plan.needs_x64 or device is not None
-        self._lay_out()
         self._compiled_segments: Optional[list] = None
         self._static: dict = {}
+
+    def _plan_cut(self, unit_periods: bool) -> None:
+        start = time.perf_counter()
+        self._split: SplitPlan = split_plan(self.plan, self._keys, self._segment_ops,
+                                            self._checks.program, unit_periods=unit_periods)
+        self._plan_seconds += time.perf_counter() - start
+        self._lay_out()
 
     # ----- layout ---------------------------------------------------------------------
     def _lay_out(self) -> None:
@@ -262,15 +288,19 @@ class SplitExecutable:
         """Compiles every segment (each distinct structure once), without running."""
         if self._compiled_segments is not None:
             return
+        static = {op.outputs[0]: op.attrs["value"] for op in self.plan.ops
+                  if op.type == CONST_OP and op.attrs["value"].size <= LARGE_CONSTANT}
         with self._context():
-            self._compile_all(self._source_specs(feed_values, store))
+            if not self._not_rolled:
+                self._not_rolled = self._compile_rolled(self._source_specs(feed_values, store),
+                                                        dict(static))
+                if not self._not_rolled:
+                    return
+                self._plan_cut(unit_periods=False)
+            self._compile_all(self._source_specs(feed_values, store), static)
 
-    def _compile_all(self, specs: dict) -> None:
+    def _compile_all(self, specs: dict, static: dict) -> None:
         slots, fed = self._slots.index, set(self.plan.feeds)
-        static: dict = {}
-        for op in self.plan.ops:
-            if op.type == CONST_OP and op.attrs["value"].size <= LARGE_CONSTANT:
-                static[op.outputs[0]] = op.attrs["value"]
         compiled, traced, trace_seconds, hits = [], {}, 0.0, 0
         for number, segment in enumerate(self._split.segments):
             described, runtime = [], []
@@ -320,13 +350,60 @@ class SplitExecutable:
                                   segment_ops=self._segment_ops, sizes=sizes,
                                   periods=list(self._split.periods),
                                   distinct=len({id(e) for e, _ in compiled}), cache_hits=hits,
-                                  plan_seconds=self._plan_seconds)
+                                  plan_seconds=self._plan_seconds, not_rolled=self._not_rolled)
         # What a run walks: per segment, its program, argument and result slots, random
         # keys, and the slots no later segment reads.
         self._program = [(entry.call, inputs, [slots[t] for t in segment.outputs], random, free)
                          for (entry, inputs), segment, random, free in zip(
                              compiled, self._split.segments, self._random_arguments(),
                              self._free_after)]
+
+    def _compile_rolled(self, specs: dict, static: dict) -> str:
+        """Compiles the program as one program of loops (``compiler.rolled``) when it has
+        runs of identical segments and is then small enough; otherwise says why not."""
+        slots, fed = self._slots, set(self.plan.feeds)
+        static = {t: v for t, v in static.items() if t not in fed}
+        tensor_at = {slot: tensor for tensor, slot in slots.index.items()}
+        sources = sorted(s for s in {s for s, _ in self._feed_slots}
+                         | {s for s, _ in self._var_slots} | {s for s, _ in self._constant_slots}
+                         if tensor_at[s] not in static)
+        arguments = [tensor_at[s] for s in sources]
+        results = list(dict.fromkeys(self._results()))
+        fetched = set(self.plan.fetches)
+        donated = {v.outputs[0] for v in self._split.final
+                   if v in self.plan.reads and v.outputs[0] not in fetched}
+        platform = self._device.platform if self._device is not None else jax.default_backend()
+        rolled, why = lower_rolled(self._split, arguments, [specs[s] for s in sources], static,
+                                   results, donated, fed, self._split_above,
+                                   lambda jaxpr: choose(self._xla_mode, platform, jaxpr),
+                                   len(self.plan.random_ops))
+        if rolled is None:
+            return why
+        self.trace_count += 1
+        entry = CompiledSegment(call=None, compiled=rolled.lowered, out_avals=[],
+                                static_outputs={}, xla_choice=rolled.xla_choice,
+                                trace_seconds=rolled.trace_seconds, uses=1)
+        start = time.perf_counter()
+        self._xla_compile(entry)
+        self.xla_compile_seconds = time.perf_counter() - start
+        self.trace_seconds, self.xla_choice = rolled.trace_seconds, entry.xla_choice
+        self._static = {}
+        inputs = [slots.index[t] for t in rolled.arguments]
+        self._compiled_segments = [(entry, inputs)]
+        inputs += [slots.index[t] for stack in rolled.stacks for t in stack]
+        call = _stacking_call(entry.call, len(rolled.arguments), [len(s) for s in rolled.stacks])
+        random = None
+        if self.plan.random_ops:  # every random op's base key; counters come per run
+            base = self._base_keys(range(len(self.plan.random_ops)))
+            random = (base, np.arange(len(self.plan.random_ops)))
+        self._program = [(call, inputs, [slots.of(t) for t in results], random, [])]
+        sizes = [len(s.ops) for s in self._split.segments]
+        self.split = SplitSummary(ops=sum(sizes), split_above=self._split_above,
+                                  segment_ops=self._segment_ops, sizes=sizes,
+                                  periods=list(self._split.periods), distinct=1, cache_hits=0,
+                                  plan_seconds=self._plan_seconds,
+                                  loops=[(loop.first, loop.count) for loop in rolled.loops])
+        return ""
 
     def _compile_segment(self, segment, described: list, runtime: list, static: dict,
                          specs: dict, donated: tuple) -> CompiledSegment:
@@ -411,11 +488,14 @@ class SplitExecutable:
             if not segment.random:
                 arguments.append(None)
                 continue
-            base = [jax.random.fold_in(jax.random.PRNGKey(self._seeds[self.plan.random_ops[i]][0]),
-                                       self._seeds[self.plan.random_ops[i]][1])
-                    for i in segment.random]
-            arguments.append((jnp.stack(base).astype(np.uint32), np.array(segment.random)))
+            arguments.append((self._base_keys(segment.random), np.array(segment.random)))
         return arguments
+
+    def _base_keys(self, positions: Sequence) -> Any:
+        """The base PRNG keys (graph and op seed) of the random ops at ``positions``."""
+        seeds = [self._seeds[self.plan.random_ops[i]] for i in positions]
+        return jnp.stack([jax.random.fold_in(jax.random.PRNGKey(graph_seed), op_seed)
+                          for graph_seed, op_seed in seeds]).astype(np.uint32)
 
     @property
     def compiled(self) -> Any:
@@ -426,8 +506,8 @@ class SplitExecutable:
         """The shardings the feeds (in feed order) and the variables ({state key: sharding})
         are taken in, each as the first segment reading it takes it (once compiled)."""
         taken: dict = {}
-        for call, inputs, *_ in self._program:
-            for slot, sharding in zip(inputs, call.input_shardings[0]):
+        for entry, inputs in self._compiled_segments:
+            for slot, sharding in zip(inputs, entry.compiled.input_shardings[0]):
                 taken.setdefault(slot, sharding)
         feed_slot = {i: slot for slot, i in self._feed_slots}
         feeds = [taken.get(feed_slot.get(i)) for i in range(len(self.plan.feeds))]
@@ -558,6 +638,23 @@ class SplitExecutable:
         return [None if r is None else np.stack([np.asarray(v) for v in r]) for r in results]
 
 
+def _stacking_call(compiled: Any, alone: int, stacks: list) -> Any:
+    """``compiled`` called with its first ``alone`` arguments as they are and the rest
+    stacked, ``stacks`` at a time (on the host when they are numpy arrays, as feeds are)."""
+    if not stacks:
+        return compiled
+
+    def call(*args):
+        stacked, at = [], alone
+        for size in stacks:
+            values = args[at:at + size]
+            at += size
+            stacked.append(np.stack(values) if all(isinstance(v, np.ndarray) for v in values)
+                           else jnp.stack(values))
+        return compiled(*args[:alone], *stacked, *args[at:])
+    return call
+
+
 def _summarize(choices: list) -> Optional[XlaChoice]:
     """One XlaChoice standing for the segments' choices."""
     if not choices:
@@ -575,7 +672,8 @@ def lower_program(plan: Plan, seeds: dict, device: Any = None,
                   state_keys: Optional[dict] = None, steps: Optional[int] = None,
                   check_indices: bool = True, xla_options: str = "auto", placement: Any = None,
                   feed_shardings: Sequence = (), split_above: Optional[int] = None,
-                  segment_ops: int = SEGMENT_OPS, cache: Optional[dict] = None) -> Any:
+                  segment_ops: int = SEGMENT_OPS, cache: Optional[dict] = None,
+                  roll_loops: bool = True) -> Any:
     """An ``Executable`` for ``plan``, or a ``SplitExecutable`` when it has more computing
     ops than ``split_above`` (None: never split) and runs on one device (a ``placement``
     over several is compiled whole). ``cache`` holds the compiled segments shared between
@@ -585,6 +683,6 @@ def lower_program(plan: Plan, seeds: dict, device: Any = None,
     if split_above is not None and placement is None \
             and len(computing_ops(plan)) > split_above:
         return SplitExecutable(plan, seeds, segment_ops=segment_ops, split_above=split_above,
-                               cache=cache, **options)
+                               cache=cache, roll_loops=roll_loops, **options)
     return Executable(plan, seeds, placement=placement, feed_shardings=feed_shardings,
                       **options)

@@ -7,9 +7,11 @@ import pytest
 
 import graphnn as gn
 
-# Small thresholds so that small graphs are split (and the tests stay fast).
-SPLIT = {"split_above": 20, "segment_ops": 12}
-SPLIT_RNN = {"split_above": 60, "segment_ops": 30}
+# Small thresholds so that small graphs are split (and the tests stay fast); these tests
+# are about separately compiled segments, so repeats are not rolled into loops (that is
+# tests/compiler/test_rolled.py).
+SPLIT = {"split_above": 20, "segment_ops": 12, "roll_loops": False}
+SPLIT_RNN = {"split_above": 60, "segment_ops": 30, "roll_loops": False}
 
 
 def _chain(x, n):
@@ -48,7 +50,7 @@ def test_a_float64_program_split_matches_the_whole_program():
 def test_repeated_structure_compiles_each_distinct_segment_once():
     x = gn.placeholder(gn.float32, [4], name="x")
     grad, = gn.gradients(gn.reduce_sum(_chain(x, 600)), x)
-    with gn.Session(split_above=100, segment_ops=60) as sess:
+    with gn.Session(split_above=100, segment_ops=60, roll_loops=False) as sess:
         sess.run(grad, {x: np.ones(4, np.float32)})
         report = sess.compile_report(grad, {x: np.ones(4, np.float32)})
         traced = sess.compilation_count
@@ -73,7 +75,7 @@ def test_a_program_without_repeats_is_cut_where_few_values_cross():
     total = gn.add_n([y] + kept)
     grad, = gn.gradients(gn.reduce_sum(total), x)
     value = np.array([0.1, -0.4, 0.8], np.float32)
-    with gn.Session(split_above=20, segment_ops=30) as split, \
+    with gn.Session(split_above=20, segment_ops=30, roll_loops=False) as split, \
             gn.Session(split_above=None) as whole:
         np.testing.assert_allclose(split.run([total, grad], {x: value}),
                                    whole.run([total, grad], {x: value}), rtol=1e-5)
@@ -199,7 +201,7 @@ def test_random_ops_draw_what_the_whole_program_draws():
             y = gn.tanh(y) + gn.random_normal([8], stddev=0.1) if i % 2 else y * 0.9
         value = np.ones(8, np.float32)
         with gn.Session(graph=graph, split_above=None) as whole, \
-                gn.Session(graph=graph, split_above=10, segment_ops=10) as split:
+                gn.Session(graph=graph, split_above=10, segment_ops=10, roll_loops=False) as split:
             expected = [whole.run(y, {x: value}) for _ in range(2)]
             got = [split.run(y, {x: value}) for _ in range(2)]
             assert split.compile_report(y, {x: value}).split.cache_hits > 0
