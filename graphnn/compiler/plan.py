@@ -5,9 +5,8 @@ The plan is computed once per (fetches, fed tensors) and never rewrites the user
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from typing import Sequence
-
-import networkx as nx
 
 from graphnn.errors import InvalidArgumentError
 from graphnn.framework.graph import Graph, Operation
@@ -43,52 +42,62 @@ class Plan:
     needs_x64: bool
 
 
-def dependency_graph(graph: Graph, fed: set) -> nx.DiGraph:
-    """Ops as nodes; an edge for each data input (unless fed) and each control input."""
-    ops = graph.get_operations()
-    dag = nx.DiGraph()
-    dag.add_nodes_from(ops)
-    dag.add_edges_from([(t.op, op) for op in ops for t in op.inputs if t not in fed])
-    dag.add_edges_from([(c, op) for op in ops for c in op.control_inputs])
-    return dag
+def _ancestors(roots, fed: set) -> set:
+    """``roots`` and every op they depend on (data inputs, unless fed, and control inputs)."""
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        op = stack.pop()
+        for tensor in op.inputs:
+            if tensor.op not in seen and tensor not in fed:
+                seen.add(tensor.op)
+                stack.append(tensor.op)
+        for control in op.control_inputs:
+            if control not in seen:
+                seen.add(control)
+                stack.append(control)
+    return seen
 
 
-def topological_order(graph: Graph, dag: nx.DiGraph, needed: set) -> list:
+def topological_order(graph: Graph, needed: set, fed: set) -> list:
     """The ``needed`` ops in dependency order, deterministic.
 
     Creation order when it is one (``Graph.in_creation_order``: a user's graph); once the
     compiler has rewritten a copy it may not be (a folded constant is created after the
-    ops that now read it), and networkx sorts the dependency graph (whose nodes are
-    inserted in creation order).
+    ops that now read it), and then each op comes as early in creation order as its
+    inputs allow (Kahn's algorithm keyed by creation id).
     """
     if graph.in_creation_order:
         return sorted(needed, key=_creation_order)
-    return [op for op in nx.topological_sort(dag) if op in needed]
+    waiting, after = {}, {op: [] for op in needed}
+    for op in needed:
+        before = {t.op for t in op.inputs if t not in fed} | set(op.control_inputs)
+        waiting[op] = len(before)
+        for dependency in before:
+            after[dependency].append(op)
+    ready = [(op._id, op) for op, count in waiting.items() if not count]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, op = heapq.heappop(ready)
+        order.append(op)
+        for successor in after[op]:
+            waiting[successor] -= 1
+            if not waiting[successor]:
+                heapq.heappush(ready, (successor._id, successor))
+    return order
 
 
 def _creation_order(op: Operation) -> int:
     return op._id
 
 
-def _ancestors(dag: nx.DiGraph, roots: set) -> set:
-    """``roots`` and every op they depend on, in one walk of the dependency graph."""
-    if not roots:
-        return set()
-    sink = object()  # one search from a node after every root, instead of one per root
-    dag.add_edges_from((root, sink) for root in roots)
-    try:
-        return nx.ancestors(dag, sink)
-    finally:
-        dag.remove_node(sink)
-
-
 def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
     fed = set(feeds)
-    dag = dependency_graph(graph, fed)
     roots = {f.op if isinstance(f, Tensor) else f for f in fetches
              if not (isinstance(f, Tensor) and f in fed)}
-    needed = _ancestors(dag, roots)
-    ops = topological_order(graph, dag, needed)
+    needed = _ancestors(roots, fed)
+    ops = topological_order(graph, needed, fed)
 
     reads, writes, random_ops = {}, {}, []
     for op in ops:
@@ -108,14 +117,14 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
         if isinstance(f, Tensor) and f.op.type == VARIABLE_OP and f not in fed:
             reads[f.op] = None
 
-    fresh_reads = _fresh_reads(dag, ops)
+    fresh_reads = _fresh_reads(ops, fed)
     tensors = [t for op in ops for t in op.outputs] + list(feeds)
     return Plan(ops=ops, fetches=list(fetches), feeds=list(feeds), reads=list(reads),
                 writes=list(writes), fresh_reads=fresh_reads, random_ops=random_ops,
                 needs_x64=any(t.dtype.is_64bit for t in tensors))
 
 
-def _fresh_reads(dag: nx.DiGraph, ops: list) -> dict:
+def _fresh_reads(ops: list, fed: set) -> dict:
     """Ops that read a variable and depend, through control inputs, on an assign to it."""
     fresh = {}
     for op in ops:
@@ -125,9 +134,7 @@ def _fresh_reads(dag: nx.DiGraph, ops: list) -> dict:
                      if t.op.type == VARIABLE_OP and not (op.op_def.assigns and i == 0)}
         if not read_vars:
             continue
-        before = set(op.control_inputs)
-        for control in op.control_inputs:
-            before |= nx.ancestors(dag, control)
+        before = _ancestors(op.control_inputs, fed)
         assigned = {a.inputs[0].op for a in before if a.op_def.assigns}
         if read_vars & assigned:
             fresh[op] = read_vars & assigned
