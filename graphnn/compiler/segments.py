@@ -261,17 +261,28 @@ def _period_at(kinds: np.ndarray, start: int, limit: int) -> int:
 def _periodic_run(kinds: np.ndarray, start: int, period: int, reach: int) -> tuple[int, int]:
     """(offset, repeats): the first offset below ``reach`` from ``start`` where the block of
     ``period`` ops repeats exactly at least three times, and how many times; (0, 0) if
-    none."""
+    none. Offsets are tried on three blocks each; only the run found is followed to its
+    end (so a call costs the run's length, not the program's)."""
     for offset in range(reach):
         begin = start + offset
-        count = (len(kinds) - begin) // period
-        if count < 2:
+        if begin + 3 * period > len(kinds):
             break
-        blocks = kinds[begin:begin + count * period].reshape(count, period)
-        same = np.all(blocks == blocks[0], axis=1)
-        repeats = count if same.all() else int(np.argmin(same))
-        if repeats >= 3:
-            return offset, repeats
+        block = kinds[begin:begin + period]
+        if not (np.array_equal(kinds[begin + period:begin + 2 * period], block)
+                and np.array_equal(kinds[begin + 2 * period:begin + 3 * period], block)):
+            continue
+        repeats, chunk = 3, 64
+        while True:  # follow the run in chunks of blocks
+            at = begin + repeats * period
+            count = min(chunk, (len(kinds) - at) // period)
+            if count <= 0:
+                return offset, repeats
+            same = np.all(kinds[at:at + count * period].reshape(count, period) == block,
+                          axis=1)
+            if not same.all():
+                return offset, repeats + int(np.argmin(same))
+            repeats += count
+            chunk *= 2
     return 0, 0
 
 
