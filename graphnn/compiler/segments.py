@@ -315,18 +315,20 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
     # For cuts into single periods p, inputs from more than p ops back come from outside the
     # period whatever their distance (a gradient step reading its forward step); such a
     # period is found from the ops' signatures alone, then checked with these kinds.
-    within: dict = {}
     signature_kinds = np.array([interned.setdefault(("signature", sig), len(interned))
                                 for sig in signatures], np.int64)
+    width = max((len(o) for o in all_offsets), default=0)
+    offsets_table = np.full((len(order), width + 1), -2, np.int64)  # -2: no such input
+    offsets_table[:, 0] = signature_kinds
+    for i, offsets in enumerate(all_offsets):
+        offsets_table[i, 1:1 + len(offsets)] = offsets
+    within: dict = {}
 
     def kinds_within(p: int) -> np.ndarray:
         if p not in within:
-            near = np.empty(len(order), np.int64)
-            for i, offsets in enumerate(all_offsets):
-                near[i] = interned.setdefault(
-                    (signatures[i], tuple(o if o <= p else -1 for o in offsets)),
-                    len(interned))
-            within[p] = near
+            table = offsets_table.copy()
+            table[:, 1:][table[:, 1:] > p] = -1
+            within[p] = np.unique(table, axis=0, return_inverse=True)[1].reshape(-1)
         return within[p]
     crossing = _crossing(order, index, reads, plan, final)
     bounds, periods, start = [], [], 0
