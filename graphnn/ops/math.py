@@ -325,13 +325,17 @@ def _matmul_infer(inputs, transpose_a: bool = False, transpose_b: bool = False):
     check_dtype(a, "numeric")
     if a.shape.ndims is None or b.shape.ndims is None:
         return [(TensorShape(None), a.dtype)]
-    require(a.shape.ndims >= 2 and b.shape.ndims >= 2,
-            f"MatMul needs tensors of rank >= 2; got shapes {a.shape} and {b.shape}")
-    rows, inner_a = a.shape[-2:] if not transpose_a else reversed(a.shape[-2:].as_list())
-    inner_b, cols = b.shape[-2:] if not transpose_b else reversed(b.shape[-2:].as_list())
+    if a.shape.ndims < 2 or b.shape.ndims < 2:  # (no message formatted on the hot path)
+        raise ShapeError(f"MatMul needs tensors of rank >= 2; got shapes {a.shape} and "
+                         f"{b.shape}")
+    dims_a, dims_b = a.shape.as_list(), b.shape.as_list()
+    rows, inner_a = dims_a[-2:] if not transpose_a else reversed(dims_a[-2:])
+    inner_b, cols = dims_b[-2:] if not transpose_b else reversed(dims_b[-2:])
     if inner_a is not None and inner_b is not None and inner_a != inner_b:
         raise ShapeError(f"Dimensions must be equal, but are {inner_a} and {inner_b}")
-    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if len(dims_a) == 2 and len(dims_b) == 2:
+        return [(TensorShape([rows, cols]), a.dtype)]
+    batch = broadcast_shapes(TensorShape(dims_a[:-2]), TensorShape(dims_b[:-2]))
     return [(TensorShape(batch.as_list() + [rows, cols]), a.dtype)]
 
 
