@@ -134,12 +134,14 @@ class SplitPlan:
             dependency on an assign); None where a whole program passes None.
         final: variable op -> the Tensor holding its value at the end of the run.
         period: the repeat periods the cuts were aligned to, per segment (1: none found).
+        unit_runs: how many repeated runs were cut into single periods (``unit_periods``).
     """
 
     segments: list
     reads: dict
     final: dict
     periods: list
+    unit_runs: int = 0
 
 
 def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
@@ -331,7 +333,7 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
             within[p] = np.unique(table, axis=0, return_inverse=True)[1].reshape(-1)
         return within[p]
     crossing = _crossing(order, index, reads, plan, final)
-    bounds, periods, start = [], [], 0
+    bounds, periods, start, unit_runs = [], [], 0, 0
     while start < len(order):
         period = _period_at(kinds, start, 2 * segment_ops)
         if unit_periods:
@@ -342,6 +344,7 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
             offset, repeats = _periodic_run(kinds_within(probe), start, probe,
                                             max(probe, segment_ops)) if probe > 1 else (0, 0)
             if repeats:
+                unit_runs += 1
                 period = probe
                 if offset:
                     bounds.append((start, start + offset))
@@ -397,7 +400,8 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
                           checks=[(op, numbered[op]) for op in ops if op in numbered])
         segment.shape_key = _shape_key(segment, local, signatures[begin:end])
         segments.append(segment)
-    return SplitPlan(segments=segments, reads=reads, final=final, periods=periods)
+    return SplitPlan(segments=segments, reads=reads, final=final, periods=periods,
+                     unit_runs=unit_runs)
 
 
 def _crossing(order: list, index: dict, reads: dict, plan: Plan, final: dict) -> np.ndarray:

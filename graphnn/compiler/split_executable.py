@@ -296,7 +296,8 @@ class SplitExecutable:
                                                         dict(static))
                 if not self._not_rolled:
                     return
-                self._plan_cut(unit_periods=False)
+                if self._split.unit_runs:  # else the cut is the one for segments already
+                    self._plan_cut(unit_periods=False)
             self._compile_all(self._source_specs(feed_values, store), static)
 
     def _compile_all(self, specs: dict, static: dict) -> None:
