@@ -38,6 +38,18 @@ tracing a program neither lands in it nor inherits its x64 or device settings.
 Convolution as image patches times one GEMM (``lax.conv_general_dilated_patches``) was
 measured too: a training step's convolution ran 20x slower than XLA's convolution on CPU
 (the patch gradient is a large scatter), so it is not offered.
+
+Also measured and not offered (jaxlib 0.10.2, 2 AVX-512 cores; an MLP 784-256-256-10 Adam
+step, graphnn's own program timed against itself in interleaved rounds): region-based copy
+insertion (``xla_cpu_copy_insertion_use_region_analysis``; it removes the copies of the
+weights that an input gradient reads after their in-place update, yet ran 0.98-1.01x, the
+copies overlapping the first GEMM), fast math (0.98x), other YNNPACK/XNNPACK fusion types
+(0.99-1.01x), and unrolling a ``run_loop`` step twice or three times (1.0x, 0.93x). Adam's
+update is that step's one sizeable cost beyond its GEMMs (3 loop fusions, 10 passes over a
+variable's size: about 190 us for the first layer's weights in a 1,050 us step). XLA's CPU
+multi-output fusion would merge them, but it is a backend extra option, a map that
+per-executable compile options cannot set, and even process-wide it only merges the two
+slot updates (no faster).
 """
 from __future__ import annotations
 
