@@ -201,10 +201,11 @@ class Session:
     or loop op whose result holds the NaN/Inf.
 
     ``strategy`` (a ``gn.distribute.MirroredStrategy``; by default the one whose
-    ``scope()`` the Session is created in) runs every run as one program partitioned over
-    the strategy's devices: feeds whose leading dimension is None are split along it over
-    the replicas (a batch the replica count does not divide is an ``InvalidArgumentError``),
-    other feeds and the variables are replicated, and XLA inserts the collectives.
+    ``scope()`` the Session is created in) runs every run partitioned over the strategy's
+    devices (a split program: each of its segments): feeds whose leading dimension is None
+    are split along it over the replicas (a batch the replica count does not divide is an
+    ``InvalidArgumentError``), other feeds and the variables are replicated, and XLA
+    inserts the collectives.
     ``device`` and ``strategy`` exclude each other. ``sess.devices`` lists where runs execute.
 
     A program with more than ``split_above`` computing ops (after optimization) is compiled
@@ -212,7 +213,8 @@ class Session:
     run one after another (``graphnn.compiler.segments``): XLA's compile time, and the run
     time of what it fuses, grow faster than linearly on long chains, so deep programs (an
     RNN unrolled over many steps) compile and run in time linear in their depth.
-    ``split_above=None`` always compiles whole programs, as does a session with a strategy.
+    ``split_above=None`` always compiles whole programs, as does a strategy spanning several
+    processes.
     Runs of identical segments that pass values from one to the next (the steps of an
     unrolled loop, and their gradients) are rolled into ``lax.scan`` loops, and a program
     that is then small enough is compiled as one program (``graphnn.compiler.rolled``;
@@ -541,6 +543,8 @@ class Session:
             if executable.xla_compile_seconds is None:
                 executable.compile(feed_values, self._store, self._counter_values(executable))
         records, graph, notes = self._reports[executable]
+        counted = collectives(executable.compiled) if executable.split is None else \
+            executable.split.total_collectives()
         plan_key = (tuple(structure.leaves), tuple(feed_tensors))
         compiled = [{t.op.name: shape for t, shape in zip(feed_tensors, shapes)}
                     for shapes in self._signatures.get(plan_key, [])]
@@ -548,7 +552,7 @@ class Session:
                              trace_seconds=executable.trace_seconds, optimized_graph=graph,
                              compiled_shapes=compiled, xla_choice=executable.xla_choice,
                              cost=executable.cost(), devices=self.devices,
-                             placement=notes, collectives=collectives(executable.compiled),
+                             placement=notes, collectives=counted,
                              shardings=_named_shardings(executable, feed_tensors),
                              split=executable.split)
 

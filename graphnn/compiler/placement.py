@@ -14,10 +14,13 @@ here computes or communicates by itself.
   divides: then its columns are split over the ``"model"`` axis.
 - Everything a run fetches comes back replicated, so every process of a multi-process
   run can read it.
-- On CPU devices, each run waits for its program (``waits``): XLA:CPU's in-process
-  collectives deadlock when the next partitioned program is dispatched while one is
-  still running (seen with jaxlib 0.10.2 on 2 cores: an all-reduce whose rendezvous
-  never completes aborts the process), so runs there are not pipelined.
+- On CPU devices, each run waits for its program (``waits``), and a split run for each
+  segment: XLA:CPU's in-process collectives deadlock when the next partitioned program
+  is dispatched while one is still running (seen with jaxlib 0.10.2 on 2 cores: an
+  all-reduce whose rendezvous never completes aborts the process, for whole programs and
+  for segments alike), so runs there are not pipelined.
+- A split program (``compiler.split_executable``) applies these rules to each segment;
+  values passed between segments keep the layout XLA chose for them.
 
 ``collectives`` and ``placement_notes`` feed ``compile_report``: the collectives XLA put
 in a compiled program, and where ops pinned by ``gn.device`` ran (soft placement).
@@ -84,6 +87,16 @@ class MeshPlacement:
                 tensor.op)
         spec = (BATCH_AXIS,) if steps is None else (None, BATCH_AXIS)
         return NamedSharding(self.mesh, PartitionSpec(*spec))
+
+    def step_sharding(self, sharding: NamedSharding) -> NamedSharding:
+        """The sharding of one step's slice of a ``run_loop`` feed placed with ``sharding``
+        (a split program feeds its segments one step at a time)."""
+        return NamedSharding(self.mesh, PartitionSpec(*sharding.spec[1:]))
+
+    def stacked_sharding(self, sharding: NamedSharding) -> NamedSharding:
+        """The sharding of values placed with ``sharding`` stacked along a new leading axis
+        (a rolled loop's per-iteration feeds)."""
+        return NamedSharding(self.mesh, PartitionSpec(None, *sharding.spec))
 
     def variable(self, variable: Operation) -> NamedSharding:
         """Replicated, or a large matrix's columns split over the ``"model"`` axis."""

@@ -32,7 +32,9 @@ class CompileReport:
         devices: the JAX devices the program runs on.
         placement: what became of the ops pinned with ``gn.device`` (soft placement).
         collectives: {HLO collective, e.g. ``"all-reduce"``: count} in the compiled program
-            (XLA's partitioner inserts them under a ``MirroredStrategy``).
+            (XLA's partitioner inserts them under a ``MirroredStrategy``); for a split
+            program, summed over the segments a run dispatches (``split.collectives``
+            has them per segment).
         shardings: {fed tensor or variable name: its ``jax.sharding.Sharding``} as the
             compiled program takes it.
         split: how a large program was cut into separately compiled segments and why

@@ -25,7 +25,9 @@ fall back to the segments, which then report any error in the user's graph.
 Rolled programs have the promises of a whole program (``compiler.lowering``): the same
 values (each op lowered by the same ``_lower_op``), variables donated and updated all at
 once, random ops drawing with the keys a whole program derives (the graph and op seed,
-and the run counter). Programs with value checks keep their segments.
+and the run counter), and under a strategy the shardings a whole program gets (arguments
+as ``compiler.placement`` places them, a stack of feeds as its members, results as
+stored or replicated). Programs with value checks keep their segments.
 """
 from __future__ import annotations
 
@@ -365,7 +367,8 @@ def _read_alone(split: SplitPlan, loops: list, stacks: list, results: list) -> s
 
 def lower_rolled(split: SplitPlan, arguments: list, specs: list, static: dict, results: list,
                  donated: set, fed: set, size_limit: int, choose_options,
-                 random_ops: int = 0) -> tuple:
+                 random_ops: int = 0, placement: Any = None,
+                 out_shardings: Optional[tuple] = None) -> tuple:
     """The program rolled and lowered, or None and why not.
 
     Args:
@@ -380,6 +383,10 @@ def lower_rolled(split: SplitPlan, arguments: list, specs: list, static: dict, r
         choose_options: traced jaxpr -> ``XlaChoice``.
         random_ops: how many random ops the plan has; with any, the program takes their
             base keys and counters last (as ``(n, 2)`` and ``(n,)`` uint32 arrays).
+        placement: under a strategy, the ``compiler.placement.MeshPlacement``: the
+            arguments come as their specs' shardings say, stacked feeds as their members
+            (one more leading axis), keys and counters replicated, and the results as
+            ``out_shardings`` says.
     """
     loops = find_loops(split, set(results))
     if not loops:
@@ -392,11 +399,14 @@ def lower_rolled(split: SplitPlan, arguments: list, specs: list, static: dict, r
     read = _read_alone(split, loops, stacks, results)
     kept = [i for i, value in enumerate(arguments) if value not in fed or value in read]
     arguments, specs = [arguments[i] for i in kept], [specs[i] for i in kept]
-    specs += [jax.ShapeDtypeStruct((len(s),) + tuple(spec_of[s[0]].shape), spec_of[s[0]].dtype)
+    specs += [jax.ShapeDtypeStruct((len(s),) + tuple(spec_of[s[0]].shape), spec_of[s[0]].dtype,
+                                   sharding=None if placement is None else
+                                   placement.stacked_sharding(spec_of[s[0]].sharding))
               for s in stacks]
     if random_ops:
-        specs += [jax.ShapeDtypeStruct((random_ops, 2), np.uint32),
-                  jax.ShapeDtypeStruct((random_ops,), np.uint32)]
+        replicated = None if placement is None else placement.replicated
+        specs += [jax.ShapeDtypeStruct((random_ops, 2), np.uint32, sharding=replicated),
+                  jax.ShapeDtypeStruct((random_ops,), np.uint32, sharding=replicated)]
 
     def program(*args):
         known = dict(static)
@@ -406,7 +416,8 @@ def lower_rolled(split: SplitPlan, arguments: list, specs: list, static: dict, r
         return tuple(trace_rolled(split, loops, known, sequences, results, random))
 
     jitted = jax.jit(program, donate_argnums=tuple(
-        i for i, value in enumerate(arguments) if value in donated))
+        i for i, value in enumerate(arguments) if value in donated),
+        **({} if out_shardings is None else {"out_shardings": out_shardings}))
     start = time.perf_counter()
     try:
         traced = jitted.trace(*specs)

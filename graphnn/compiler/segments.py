@@ -19,7 +19,8 @@ executable that runs the pieces is ``compiler.split_executable``.
 3. **One compile per structure.** A segment is a plain ``jax.jit`` function of the
    values it reads from earlier segments, the feeds and the variables; its *structure*
    (op types, attributes, internal wiring, input shapes and dtypes, embedded static
-   values, donation) is hashed, and segments with the same structure share one compiled
+   values, donation; under a strategy, the shardings of its inputs and results) is
+   hashed, and segments with the same structure share one compiled
    program. Random ops get their keys (from graph seed, op seed and run counter, as in a
    whole program) as arguments, so they do not tell segments apart; a segment with
    program checks bakes their numbers in and is compiled for its program alone.

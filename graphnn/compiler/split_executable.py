@@ -17,7 +17,19 @@ dispatch per segment). A split program keeps every promise of a whole one
   assign selects it by the status so far, as in a whole program);
 - ``run_loop``: the steps are run one after another on the host, each dispatching every
   segment (with checks, the variables are copied first, so a failure at any step restores
-  them); the session's lock makes each run atomic for other threads.
+  them); the session's lock makes each run atomic for other threads;
+- strategies: with a ``placement`` (``compiler.placement``, one process's devices), each
+  segment is jitted with the shardings a whole program gives the same values (feeds as
+  the placement splits them, one step's slice in ``run_loop``; variables, large
+  constants, random keys and the status as stored or replicated; a variable's final value
+  as stored, fetched values replicated) and takes each value an earlier segment made with
+  the sharding XLA's partitioner gave it there (``output_shardings``). That is known only
+  once the earlier segment is compiled, so under a placement the segments compile in run
+  order, not side by side; the shardings are part of a segment's structure, so identical
+  segments still compile once. Each segment all-reduces the partial gradients it computes
+  (a value crossing a cut has no "pending sum" layout), and on CPU devices each segment's
+  run is waited for (see ``compiler.placement``). A program rolled into loops
+  (``compiler.rolled``) is one program partitioned as a whole one is.
 """
 from __future__ import annotations
 
@@ -38,11 +50,14 @@ from graphnn.compiler.cost import ProgramCost, program_cost
 from graphnn.compiler.lowering import (LARGE_CONSTANT, Executable, _lower_op, program_context,
                                        uninitialized_error)
 from graphnn.compiler.memory import check_fits
+from graphnn.compiler.placement import collectives
 from graphnn.compiler.plan import Plan
 from graphnn.compiler.rolled import lower_rolled
 from graphnn.compiler.segments import (SEGMENT_OPS, SplitPlan, computing_ops, freeze,
                                        split_plan)
-from graphnn.compiler.xla_options import XlaChoice, choose, fallback
+from graphnn.compiler.segment_programs import (CompiledSegment, SplitSummary,
+                                               summarize_choices, xla_compile)
+from graphnn.compiler.xla_options import XlaChoice, choose
 from graphnn.framework.graph import Operation
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.state import CONST_OP, VARIABLE_OP
@@ -50,69 +65,6 @@ from graphnn.ops.state import CONST_OP, VARIABLE_OP
 
 # Feeds read by more segments than this are put on the device once per run.
 SHARED_FEED_READERS = 2
-
-
-@dataclasses.dataclass(eq=False)
-class CompiledSegment:
-    """One compiled structure, shared by every segment that has it (``compiled`` holds the
-    lowered program until XLA has compiled it)."""
-
-    call: Any
-    compiled: Any
-    out_avals: list
-    static_outputs: dict
-    xla_choice: XlaChoice
-    trace_seconds: float
-    uses: int = 0
-
-
-@dataclasses.dataclass
-class SplitSummary:
-    """How and why a program was split (``compile_report``).
-
-    Attributes:
-        ops: computing ops of the program.
-        split_above: the session's threshold the program exceeded.
-        segment_ops: the session's target segment size.
-        sizes: ops per segment, in run order.
-        periods: the repeat period each segment's cut was aligned to (1: none).
-        distinct: distinct compiled segments (identical segments compile once).
-        cache_hits: segments that reused a program compiled for another segment.
-        plan_seconds: time to plan the cut (order, periods, segments).
-        loops: (first segment, iterations) of each run of identical segments rolled into
-            one ``lax.scan`` (``compiler.rolled``); with loops, the program is compiled as
-            one program.
-        not_rolled: why the program kept its separately compiled segments.
-    """
-
-    ops: int
-    split_above: int
-    segment_ops: int
-    sizes: list
-    periods: list
-    distinct: int
-    cache_hits: int
-    plan_seconds: float
-    loops: list = dataclasses.field(default_factory=list)
-    not_rolled: str = ""
-
-    def __str__(self) -> str:
-        sizes = collections.Counter(self.sizes)
-        described = ", ".join(f"{count} x {size}" for size, count in sorted(sizes.items()))
-        repeats = sorted({p for p in self.periods if p > 1})
-        text = (f"split into {len(self.sizes)} segments ({described} ops) because the program "
-                f"has {self.ops} computing ops, more than split_above={self.split_above}; "
-                f"segment_ops={self.segment_ops}; ")
-        if self.loops:
-            rolled = ", ".join(f"{count} from segment {first}" for first, count in self.loops)
-            text += (f"runs of identical segments rolled into {len(self.loops)} loops "
-                     f"(lax.scan iterations: {rolled}) and compiled as one program")
-        else:
-            text += (f"{self.distinct} distinct compiled segments ({self.cache_hits} reused)"
-                     + (f"; not rolled into loops: {self.not_rolled}" if self.not_rolled
-                        else ""))
-        return (text + f"; cut planned in {self.plan_seconds * 1e3:.0f} ms"
-                + (f"; cuts aligned to repeat periods {repeats}" if repeats else ""))
 
 
 class _Slots:
@@ -132,6 +84,9 @@ class SplitExecutable:
     """A Plan compiled in segments; the interface of ``lowering.Executable``.
 
     Args (beyond ``Executable``'s):
+        placement: a ``compiler.placement.MeshPlacement`` over one process's devices, with
+            ``feed_shardings`` for the fed values: each segment is then partitioned over
+            its mesh (see the module doc).
         segment_ops: the target number of ops per segment.
         split_above: the session's threshold (for ``compile_report``); a program rolled into
             loops is compiled as one program when it then traces at most this many ops.
@@ -146,8 +101,9 @@ class SplitExecutable:
 
     def __init__(self, plan: Plan, seeds: dict, device: Any = None,
                  state_keys: Optional[dict] = None, steps: Optional[int] = None,
-                 check_indices: bool = True, xla_options: str = "auto",
-                 segment_ops: int = SEGMENT_OPS, split_above: int = 0,
+                 check_indices: bool = True, xla_options: str = "auto", placement: Any = None,
+                 feed_shardings: Sequence = (), segment_ops: int = SEGMENT_OPS,
+                 split_above: int = 0,
                  cache: Optional[dict] = None, roll_loops: bool = True):
         self.plan = plan
         self.steps = steps
@@ -158,6 +114,11 @@ class SplitExecutable:
         self.ready = False
         self._xla_mode = xla_options
         self._device = device
+        self._placement = placement
+        self._waits = placement is not None and placement.waits
+        # run_loop feeds one step's slice to the segments
+        self._feed_shardings = [s if steps is None else placement.step_sharding(s)
+                                for s in feed_shardings]
         self._seeds = seeds
         self._cache = cache if cache is not None else {}
         keys = state_keys or {}
@@ -176,6 +137,7 @@ class SplitExecutable:
         self.stateless = not (plan.reads or plan.writes or plan.random_ops)
         self._needs_context = plan.needs_x64 or device is not None
         self._compiled_segments: Optional[list] = None
+        self._stacked_shardings: list = []  # a rolled program's stacked feeds
         self._static: dict = {}
 
     def _plan_cut(self, unit_periods: bool) -> None:
@@ -267,21 +229,28 @@ class SplitExecutable:
                 raise uninitialized_error(var)
 
     def _source_specs(self, feed_values: Sequence, store: dict) -> dict:
-        """Slot -> shape-and-dtype of the feeds, variables and large constants."""
-        specs = {}
+        """Slot -> shape-and-dtype of the feeds, variables and large constants (and, under
+        a placement, the sharding the placement gives them)."""
+        placement, specs = self._placement, {}
         for slot, i in self._feed_slots:
             value = feed_values[i]
             shape = value.shape[1:] if self.steps is not None else value.shape
-            specs[slot] = jax.ShapeDtypeStruct(shape, value.dtype)
+            sharding = self._feed_shardings[i] if placement is not None else None
+            specs[slot] = jax.ShapeDtypeStruct(shape, value.dtype, sharding=sharding)
         for slot, variable in self._var_slots:
             key = self._keys.get(variable, variable)
+            sharding = placement.variable(variable) if placement is not None else None
             if key in store:
-                specs[slot] = jax.ShapeDtypeStruct(np.shape(store[key]), store[key].dtype)
+                specs[slot] = jax.ShapeDtypeStruct(np.shape(store[key]), store[key].dtype,
+                                                   sharding=sharding)
             else:
                 specs[slot] = jax.ShapeDtypeStruct(tuple(variable.attrs["shape"].as_list()),
-                                                   variable.attrs["dtype"].as_numpy_dtype)
+                                                   variable.attrs["dtype"].as_numpy_dtype,
+                                                   sharding=sharding)
         for slot, value in self._constant_slots:
-            specs[slot] = jax.ShapeDtypeStruct(value.shape, value.dtype)
+            specs[slot] = jax.ShapeDtypeStruct(
+                value.shape, value.dtype,
+                sharding=placement.replicated if placement is not None else None)
         return specs
 
     def compile(self, feed_values: list, store: dict, counters: Optional[np.ndarray]) -> None:
@@ -303,6 +272,8 @@ class SplitExecutable:
     def _compile_all(self, specs: dict, static: dict) -> None:
         slots, fed = self._slots.index, set(self.plan.feeds)
         compiled, traced, trace_seconds, hits = [], {}, 0.0, 0
+        result_shardings = self._result_shardings()
+        partitioned_seconds = 0.0
         for number, segment in enumerate(self._split.segments):
             described, runtime = [], []
             for value in segment.inputs:
@@ -310,18 +281,27 @@ class SplitExecutable:
                     described.append(("static", freeze(static[value])))
                 else:
                     spec = specs[slots[value]]
-                    described.append(("arg", tuple(spec.shape), np.dtype(spec.dtype).str))
+                    described.append(("arg", tuple(spec.shape), np.dtype(spec.dtype).str,
+                                      spec.sharding))
                     runtime.append(value)
             donated = tuple(i for i, v in enumerate(runtime)
                             if self._donated_vars.get(v, -1) == number)
+            out_shardings = tuple(result_shardings.get(t) for t in segment.outputs)
             # A segment with checks records their shapes while traced: never shared.
-            key = (segment.shape_key, tuple(described), donated, self._checked,
+            key = (segment.shape_key, tuple(described), donated, out_shardings, self._checked,
                    self.plan.needs_x64, self._device, id(self) if segment.checks else None)
             entry = self._cache.get(key) or traced.get(key)
             if entry is None:
                 entry = traced[key] = self._compile_segment(segment, described, runtime,
-                                                            static, specs, donated)
+                                                            static, specs, donated,
+                                                            out_shardings)
                 trace_seconds += entry.trace_seconds
+                if self._placement is not None:
+                    # The next segments take this one's results as XLA's partitioner laid
+                    # them out, which only compiling tells: segments compile in run order.
+                    start = time.perf_counter()
+                    xla_compile(entry)
+                    partitioned_seconds += time.perf_counter() - start
             else:
                 hits += 1
             entry.uses += 1
@@ -329,29 +309,34 @@ class SplitExecutable:
             for position, tensor in enumerate(segment.outputs):
                 if position in entry.static_outputs:
                     static[tensor] = entry.static_outputs[position]
-                specs[slots[tensor]] = entry.out_avals[position]
+                aval = entry.out_avals[position]
+                specs[slots[tensor]] = aval if entry.out_shardings is None else \
+                    jax.ShapeDtypeStruct(aval.shape, aval.dtype,
+                                         sharding=entry.out_shardings[position])
         # XLA compiles the distinct segments side by side (it releases the GIL); only
         # tracing, which gives each segment the shapes of the next one's inputs, is serial.
         start = time.perf_counter()
-        if len(traced) > 1:
-            with concurrent.futures.ThreadPoolExecutor(min(len(traced), os.cpu_count() or 1)) \
+        pending = [entry for entry in traced.values() if entry.call is None]
+        if len(pending) > 1:
+            with concurrent.futures.ThreadPoolExecutor(min(len(pending), os.cpu_count() or 1)) \
                     as pool:
-                list(pool.map(self._xla_compile_in_context, traced.values()))
+                list(pool.map(self._xla_compile_in_context, pending))
         else:
-            for entry in traced.values():
-                self._xla_compile(entry)
+            for entry in pending:
+                xla_compile(entry)
         self._cache.update(traced)
         self._static = {t: static[t] for t in self._results() if t in static}
         self._compiled_segments = compiled
         self.trace_seconds = trace_seconds
-        self.xla_compile_seconds = time.perf_counter() - start
-        self.xla_choice = _summarize([entry.xla_choice for entry in traced.values()])
+        self.xla_compile_seconds = time.perf_counter() - start + partitioned_seconds
+        self.xla_choice = summarize_choices([entry.xla_choice for entry in traced.values()])
         sizes = [len(s.ops) for s in self._split.segments]
         self.split = SplitSummary(ops=sum(sizes), split_above=self._split_above,
                                   segment_ops=self._segment_ops, sizes=sizes,
                                   periods=list(self._split.periods),
                                   distinct=len({id(e) for e, _ in compiled}), cache_hits=hits,
-                                  plan_seconds=self._plan_seconds, not_rolled=self._not_rolled)
+                                  plan_seconds=self._plan_seconds, not_rolled=self._not_rolled,
+                                  **self._partitioned([entry for entry, _ in compiled]))
         # What a run walks: per segment, its program, argument and result slots, random
         # keys, and the slots no later segment reads.
         self._program = [(entry.call, inputs, [slots[t] for t in segment.outputs], random, free)
@@ -374,10 +359,12 @@ class SplitExecutable:
         donated = {v.outputs[0] for v in self._split.final
                    if v in self.plan.reads and v.outputs[0] not in fetched}
         platform = self._device.platform if self._device is not None else jax.default_backend()
+        out_shardings = None if self._placement is None else \
+            tuple(map(self._result_shardings().get, results))
         rolled, why = lower_rolled(self._split, arguments, [specs[s] for s in sources], static,
                                    results, donated, fed, self._split_above,
                                    lambda jaxpr: choose(self._xla_mode, platform, jaxpr),
-                                   len(self.plan.random_ops))
+                                   len(self.plan.random_ops), self._placement, out_shardings)
         if rolled is None:
             return why
         self.trace_count += 1
@@ -385,12 +372,18 @@ class SplitExecutable:
                                 static_outputs={}, xla_choice=rolled.xla_choice,
                                 trace_seconds=rolled.trace_seconds, uses=1)
         start = time.perf_counter()
-        self._xla_compile(entry)
+        xla_compile(entry)
         self.xla_compile_seconds = time.perf_counter() - start
         self.trace_seconds, self.xla_choice = rolled.trace_seconds, entry.xla_choice
         self._static = {}
         inputs = [slots.index[t] for t in rolled.arguments]
-        self._compiled_segments = [(entry, inputs)]
+        self._compiled_segments = [(entry, list(inputs))]
+        # Each stacked feed is taken as its stack is, less the stacking axis.
+        stacked = entry.compiled.input_shardings[0][len(inputs):]
+        self._stacked_shardings = [
+            ([slots.index[t] for t in stack], sharding if self._placement is None
+             else self._placement.step_sharding(sharding))
+            for stack, sharding in zip(rolled.stacks, stacked)]
         inputs += [slots.index[t] for stack in rolled.stacks for t in stack]
         call = _stacking_call(entry.call, len(rolled.arguments), [len(s) for s in rolled.stacks])
         random = None
@@ -403,11 +396,31 @@ class SplitExecutable:
                                   segment_ops=self._segment_ops, sizes=sizes,
                                   periods=list(self._split.periods), distinct=1, cache_hits=0,
                                   plan_seconds=self._plan_seconds,
-                                  loops=[(loop.first, loop.count) for loop in rolled.loops])
+                                  loops=[(loop.first, loop.count) for loop in rolled.loops],
+                                  **self._partitioned([entry]))
         return ""
 
+    def _partitioned(self, entries: list) -> dict:
+        """``SplitSummary``'s devices and per-program collectives."""
+        if self._placement is None:
+            return {}
+        return {"devices": len(self._placement.devices),
+                "collectives": [collectives(entry.compiled) for entry in entries]}
+
+    def _result_shardings(self) -> dict:
+        """Under a placement, the shardings of the segments' results that are not left to
+        XLA: a variable's final value as the placement stores it, fetched values
+        replicated (as a whole program returns them)."""
+        placement = self._placement
+        if placement is None:
+            return {}
+        shardings = {t: placement.replicated for t in self._fetches if isinstance(t, Tensor)}
+        shardings.update((value, placement.variable(variable))
+                         for variable, value in self._split.final.items())
+        return shardings
+
     def _compile_segment(self, segment, described: list, runtime: list, static: dict,
-                         specs: dict, donated: tuple) -> CompiledSegment:
+                         specs: dict, donated: tuple, out_shardings: tuple) -> CompiledSegment:
         static_inputs = {i: static[v] for i, v in enumerate(segment.inputs)
                          if described[i][0] == "static"}
         arg_position = {v: i for i, v in enumerate(runtime)}
@@ -447,13 +460,19 @@ class SplitExecutable:
                 results.append(value)
             return tuple(results) + ((status,) if checked else ())
 
+        # Under a placement, each argument comes as its spec says and the keys and status
+        # replicated; results not in out_shardings are laid out by XLA's partitioner.
+        replicated = self._placement.replicated if self._placement is not None else None
         arg_specs = [specs[self._slots.index[v]] for v in runtime]
         if n_random:
-            arg_specs += [jax.ShapeDtypeStruct((n_random, 2), np.uint32),
-                          jax.ShapeDtypeStruct((n_random,), np.uint32)]
+            arg_specs += [jax.ShapeDtypeStruct((n_random, 2), np.uint32, sharding=replicated),
+                          jax.ShapeDtypeStruct((n_random,), np.uint32, sharding=replicated)]
         if checked:
-            arg_specs.append(jax.ShapeDtypeStruct((3,), status_dtype))
-        jitted = jax.jit(body, donate_argnums=donated)
+            arg_specs.append(jax.ShapeDtypeStruct((3,), status_dtype, sharding=replicated))
+        shardings = {} if replicated is None else dict(
+            in_shardings=tuple(spec.sharding for spec in arg_specs),
+            out_shardings=out_shardings + ((replicated,) if checked else ()))
+        jitted = jax.jit(body, donate_argnums=donated, **shardings)
         start = time.perf_counter()
         traced = jitted.trace(*arg_specs)
         platform = self._device.platform if self._device is not None else jax.default_backend()
@@ -467,20 +486,7 @@ class SplitExecutable:
 
     def _xla_compile_in_context(self, entry: CompiledSegment) -> None:
         with self._context():  # JAX's settings are per thread
-            self._xla_compile(entry)
-
-    @staticmethod
-    def _xla_compile(entry: CompiledSegment) -> None:
-        """Compiles a traced segment (``entry.compiled`` holds it lowered) with its options."""
-        lowered, compiled = entry.compiled, None
-        if entry.xla_choice.options:
-            try:
-                compiled = lowered.compile(compiler_options=entry.xla_choice.options)
-            except jax.errors.JaxRuntimeError as error:
-                entry.xla_choice = fallback(entry.xla_choice, error)
-        if compiled is None:
-            compiled = lowered.compile()
-        entry.call = entry.compiled = compiled
+            xla_compile(entry)
 
     def _random_arguments(self) -> list:
         """Per segment: (base keys, positions of its counters), or None without random ops."""
@@ -495,8 +501,11 @@ class SplitExecutable:
     def _base_keys(self, positions: Sequence) -> Any:
         """The base PRNG keys (graph and op seed) of the random ops at ``positions``."""
         seeds = [self._seeds[self.plan.random_ops[i]] for i in positions]
-        return jnp.stack([jax.random.fold_in(jax.random.PRNGKey(graph_seed), op_seed)
+        keys = jnp.stack([jax.random.fold_in(jax.random.PRNGKey(graph_seed), op_seed)
                           for graph_seed, op_seed in seeds]).astype(np.uint32)
+        if self._placement is not None:  # as the programs take them: on every device
+            keys = jax.device_put(keys, self._placement.replicated)
+        return keys
 
     @property
     def compiled(self) -> Any:
@@ -510,6 +519,8 @@ class SplitExecutable:
         for entry, inputs in self._compiled_segments:
             for slot, sharding in zip(inputs, entry.compiled.input_shardings[0]):
                 taken.setdefault(slot, sharding)
+        for members, sharding in self._stacked_shardings:
+            taken.update(dict.fromkeys(members, sharding))
         feed_slot = {i: slot for slot, i in self._feed_slots}
         feeds = [taken.get(feed_slot.get(i)) for i in range(len(self.plan.feeds))]
         variables = {self._keys.get(v, v): taken[slot] for slot, v in self._var_slots
@@ -558,7 +569,8 @@ class SplitExecutable:
             slots[slot] = feed_values[i]
         if self._shared_feeds:
             moved = jax.device_put([feed_values[i] for _, i in self._shared_feeds],
-                                   self._device)
+                                   self._device if self._placement is None else
+                                   [self._feed_shardings[i] for _, i in self._shared_feeds])
             for (slot, _), value in zip(self._shared_feeds, moved):
                 slots[slot] = value
         for slot, variable in self._var_slots:
@@ -577,6 +589,8 @@ class SplitExecutable:
             if status is not None:
                 args.append(status)
             results = call(*args)
+            if self._waits:
+                jax.block_until_ready(results)  # see compiler.placement: CPU collectives
             if status is not None:
                 status = results[-1]
             for slot, value in zip(outputs, results):
@@ -656,19 +670,6 @@ def _stacking_call(compiled: Any, alone: int, stacks: list) -> Any:
     return call
 
 
-def _summarize(choices: list) -> Optional[XlaChoice]:
-    """One XlaChoice standing for the segments' choices."""
-    if not choices:
-        return None
-    names = collections.Counter(c.name for c in choices)
-    if len(names) == 1:
-        return choices[0]
-    first = choices[0]
-    described = ", ".join(f"{name} x{count}" for name, count in names.most_common())
-    return dataclasses.replace(first, name="per segment", options={},
-                               reason=f"segments chose {described}")
-
-
 def lower_program(plan: Plan, seeds: dict, device: Any = None,
                   state_keys: Optional[dict] = None, steps: Optional[int] = None,
                   check_indices: bool = True, xla_options: str = "auto", placement: Any = None,
@@ -676,14 +677,14 @@ def lower_program(plan: Plan, seeds: dict, device: Any = None,
                   segment_ops: int = SEGMENT_OPS, cache: Optional[dict] = None,
                   roll_loops: bool = True) -> Any:
     """An ``Executable`` for ``plan``, or a ``SplitExecutable`` when it has more computing
-    ops than ``split_above`` (None: never split) and runs on one device (a ``placement``
-    over several is compiled whole). ``cache`` holds the compiled segments shared between
-    the programs of one session."""
+    ops than ``split_above`` (None: never split) and runs in one process (a ``placement``
+    over devices of several processes is compiled whole). ``cache`` holds the compiled
+    segments shared between the programs of one session."""
     options = dict(device=device, state_keys=state_keys, steps=steps,
-                   check_indices=check_indices, xla_options=xla_options)
-    if split_above is not None and placement is None \
+                   check_indices=check_indices, xla_options=xla_options, placement=placement,
+                   feed_shardings=feed_shardings)
+    if split_above is not None and (placement is None or placement.fully_addressable) \
             and len(computing_ops(plan)) > split_above:
         return SplitExecutable(plan, seeds, segment_ops=segment_ops, split_above=split_above,
                                cache=cache, roll_loops=roll_loops, **options)
-    return Executable(plan, seeds, placement=placement, feed_shardings=feed_shardings,
-                      **options)
+    return Executable(plan, seeds, **options)

@@ -2,7 +2,8 @@
 
 The strategy names the devices and lays them out as a ``jax.sharding.Mesh``; a Session
 given the strategy (``gn.Session(strategy=...)``, or any Session or model created inside
-``strategy.scope()``) compiles each run as ONE program over that mesh: feeds whose
+``strategy.scope()``) compiles each run as ONE program over that mesh (a program large
+enough to be split: each of its segments, see ``compiler.split_executable``): feeds whose
 leading dimension is None are split along it, everything else is replicated, and XLA's
 partitioner inserts the collectives (``compiler.placement`` has the rules). A mean over
 the batch is therefore a mean over the global batch, and results equal a one-device run

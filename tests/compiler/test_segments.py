@@ -254,16 +254,20 @@ def test_invalid_split_options_are_refused():
         gn.Session(segment_ops=0)
 
 
-def test_compile_report_of_a_split_program_names_its_shardings_and_a_strategy_compiles_whole():
+def test_compile_report_of_a_split_program_names_its_shardings_also_under_a_strategy():
+    # (several devices: tests/distribute/test_split_mirrored.py)
     x = gn.placeholder(gn.float32, [4], name="x")
     y = _chain(x, 60)
     feed = {x: np.ones(4, np.float32)}
     with gn.Session(**SPLIT) as sess:
         report = sess.compile_report(y, feed)
     assert report.split is not None and set(report.shardings) == {"x:0"}
-    with gn.Session(strategy=gn.distribute.MirroredStrategy(), **SPLIT) as sess:
+    strategy = gn.distribute.MirroredStrategy()
+    with gn.Session(strategy=strategy, **SPLIT) as sess:
         np.testing.assert_allclose(sess.run(y, feed), gn.Session(**SPLIT).run(y, feed))
-        assert sess.compile_report(y, feed).split is None
+        report = sess.compile_report(y, feed)
+    assert report.split is not None and report.split.devices == len(strategy.devices)
+    assert report.shardings["x:0"].mesh == strategy.mesh
 
 
 def test_a_variable_read_and_assigned_in_one_segment_can_be_fetched():
