@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
