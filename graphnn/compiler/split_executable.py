@@ -1,8 +1,9 @@
 """SplitExecutable: a large program run as a sequence of separately compiled segments.
 
 The cut is planned by ``compiler.segments``; this module compiles the segments (once per
-distinct structure) and runs them, passing device arrays from one to the next (one
-dispatch per segment). A split program keeps every promise of a whole one
+distinct structure), or the whole program rolled into loops (``compiler.rolled``) when
+its segments repeat, and ``compiler.split_runs`` runs them, passing device arrays from
+one to the next (one dispatch per segment). A split program keeps every promise of a whole one
 (``compiler.lowering.Executable``), with the same interface:
 
 - same results: each segment is traced by the same interpreter over the same ops; values
