@@ -234,8 +234,10 @@ def trace_rolled(split: SplitPlan, loops: list, known: dict, sequences: dict,
 
 
 def _same_static(value: Any, other: np.ndarray) -> bool:
+    """Whether ``value`` is a static value identical to ``other`` (bit for bit: -0.0 and
+    0.0 differ, as do NaNs of different payloads)."""
     return isinstance(value, np.ndarray) and value.dtype == other.dtype \
-        and value.shape == other.shape and bool(np.all(value == other))
+        and value.shape == other.shape and value.tobytes() == other.tobytes()
 
 
 class _NotStatic(Exception):
@@ -265,6 +267,7 @@ def _trace_loop(segments: list, loop: Loop, values: _Values) -> None:
     static_outputs: dict = {}  # made from static values alone: the same in every member
     for assume_static in (True, False):
         fixed = {p: v for p, v in starts.items() if assume_static and isinstance(v, np.ndarray)}
+        static_outputs.clear()  # what a failed attempt found static may vary after all
         carried = [(p, q) for p, q in loop.carried.items() if p not in fixed]
         init = tuple(jnp.asarray(starts[p]) for p, _ in carried)
 
@@ -421,10 +424,10 @@ def lower_rolled(split: SplitPlan, arguments: list, specs: list, static: dict, r
     start = time.perf_counter()
     try:
         traced = jitted.trace(*specs)
+        choice = choose_options(traced.jaxpr)
+        lowered = traced.lower()
     except Exception as error:  # noqa: BLE001 - the segments report the user's errors
         return None, f"its loops did not trace ({type(error).__name__}: {error})"
-    choice = choose_options(traced.jaxpr)
-    lowered = traced.lower()
     return RolledProgram(loops=loops, lowered=lowered, xla_choice=choice, arguments=arguments,
                          stacks=stacks, results=results,
                          trace_seconds=time.perf_counter() - start), ""

@@ -147,3 +147,34 @@ def test_rolling_is_refused_where_the_segments_keep_promises_loops_cannot(option
     with gn.Session(**ROLL, **options) as sess:
         split = sess.compile_report(y, {x: np.ones(3, np.float32)}).split
     assert not split.loops and reason in split.not_rolled
+
+
+def _compare_rolled(fetches, feed):
+    with gn.Session(split_above=None) as whole, gn.Session(**ROLL) as rolled:
+        got = rolled.run(fetches, feed)
+        assert rolled.compile_report(fetches, feed).split.loops
+        expected = whole.run(fetches, feed)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_carried_value_known_at_compile_time_that_changes_every_step():
+    # A control dependency keeps the passes from folding s, so the loop carries a value
+    # known while tracing that differs at every step (and one step's value is fetched).
+    x = gn.placeholder(gn.float32, [3], name="x")
+    s, h, kept = gn.constant(0.0), x, []
+    for _ in range(60):
+        with gn.control_dependencies([h]):
+            s = s + 1.0
+        h = gn.sin(gn.tanh(h * 0.5 + s)) * 0.9
+        kept.append(s)
+    _compare_rolled([h, kept[5], kept[40]], {x: np.ones(3, np.float32)})
+
+
+def test_per_step_constants_that_differ_only_in_sign_of_zero_stay_apart():
+    x = gn.placeholder(gn.float32, [3], name="x")
+    h = x
+    for t in range(80):
+        c = gn.constant(0.0 if t % 2 == 0 else -0.0)
+        h = gn.tanh(h) * 0.5 + gn.tanh(1.0 / (gn.abs(h) * c)) * 0.1
+    _compare_rolled([h], {x: np.ones(3, np.float32)})
