@@ -54,26 +54,29 @@ def copy_for_run(source: Graph, plan: Plan, feed_shapes: list) -> RunGraph:
     # the others keep their outputs' shapes and dtypes.
     changed = {copied for original, copied in tensors.items()
                if original.op.type != PLACEHOLDER_OP or copied.shape != original.shape}
+    fed_ops = {t.op for t in plan.feeds}
     for op in plan.ops:
-        if op.outputs and all(t in tensors for t in op.outputs):
+        if op in fed_ops and op.outputs and all(t in tensors for t in op.outputs):
             ops[op] = tensors[op.outputs[0]].op
             continue
-        inputs = [tensors[t] for t in op.inputs]
+        inputs = tuple([tensors[t] for t in op.inputs])
+        controls = tuple([ops[c] for c in op.control_inputs if c in ops]) \
+            if op.control_inputs else ()
         same = not changed or changed.isdisjoint(inputs)
-        try:
-            copy = graph.create_op(op.type, inputs, op.attrs, name=op.name, location=op.location,
-                                   control_inputs=[ops[c] for c in op.control_inputs if c in ops],
-                                   output_specs=[(t.shape, t.dtype) for t in op.outputs]
-                                   if same else None)
-        except (ShapeError, DTypeError) as error:
-            raise InvalidArgumentError(f"With the fed shapes, {error}", op) from None
-        copy.gradient_of = op.gradient_of
+        if same:
+            copy = graph.copy_op(op, inputs, controls)
+        else:
+            try:
+                copy = graph.create_op(op.type, inputs, op.attrs, name=op.name,
+                                       location=op.location, control_inputs=controls)
+            except (ShapeError, DTypeError) as error:
+                raise InvalidArgumentError(f"With the fed shapes, {error}", op) from None
+            copy.gradient_of = op.gradient_of
+            changed.update(copy.outputs)
         ops[op] = copy
         origin[copy] = op
         for original, copied in zip(op.outputs, copy.outputs):
             tensors.setdefault(original, copied)
-            if not same:
-                changed.add(copied)
     fetches = [tensors[f] if isinstance(f, Tensor) else ops[f] for f in plan.fetches]
     feeds = [tensors[t] for t in plan.feeds]
     return RunGraph(graph=graph, fetches=fetches, feeds=feeds, origin=origin)

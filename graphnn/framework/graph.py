@@ -341,6 +341,35 @@ class Graph:
             self._warn_if_rerun(op, code)
         return op
 
+    def copy_op(self, op: Operation, inputs: tuple, control_inputs: tuple = ()) -> Operation:
+        """Adds a copy of ``op``, an op of another graph, reading ``inputs`` (Tensors of this
+        graph of the shapes and dtypes ``op``'s inputs had): its type, attributes, location,
+        gradient provenance and outputs' shapes and dtypes, under its name made unique as
+        ``create_op`` makes it (the same name when free).
+
+        For compilers' copies of a graph: ``op`` passed ``create_op``'s checks when it was
+        made, so neither its name nor its inputs are checked or inferred again (the work
+        ``create_op`` does per op is most of what copying a large graph costs).
+        """
+        if self._control_stack:
+            controls = [c for group in self._control_stack for c in group] + list(control_inputs)
+            control_inputs = tuple(dict.fromkeys(controls))
+        copy = Operation(self, op.type, self.unique_name(op.name), inputs, control_inputs,
+                         dict(op.attrs), op.location, self._next_id, op.gradient_of)
+        self._next_id += 1
+        self._version += 1
+        copy.outputs = tuple([Tensor(copy, t.value_index, t._shape, t._dtype)
+                              for t in op.outputs])
+        self._ops[copy.name] = copy
+        consumers = self._consumers
+        for tensor in inputs:
+            users = consumers.get(tensor)
+            if users is None:
+                consumers[tensor] = [copy]
+            else:
+                users.append(copy)
+        return copy
+
     def capture(self, tensor: Tensor, op_type: str) -> Tensor:
         """The tensor of this graph standing for ``tensor`` of another graph, which an op of
         type ``op_type`` reads. Only control-flow bodies capture (``FuncGraph``); here it is
@@ -389,10 +418,12 @@ class Graph:
             f"fresh graph (`with gn.Graph().as_default():`) or call gn.reset_default_graph() "
             f"first.", UserWarning, file, op.location[1])
 
-    def constant(self, array: np.ndarray, name: Optional[str] = None) -> Tensor:
-        """A Const op holding a numpy array (already of a graphnn dtype)."""
+    def constant(self, array: np.ndarray, name: Optional[str] = None,
+                 location: Optional[tuple[str, int]] = None) -> Tensor:
+        """A Const op holding a numpy array (already of a graphnn dtype), created at
+        ``location`` (the user's code calling this when None)."""
         return self.create_op(CONST_OP, [], {"value": array, "dtype": as_dtype(array.dtype)},
-                              name=name).outputs[0]
+                              name=name, location=location).outputs[0]
 
     # ----- lookup -----------------------------------------------------------
     def get_operations(self) -> list[Operation]:
@@ -573,8 +604,13 @@ def control_dependencies(control_inputs: Optional[Iterable]):
 
 def graph_of(values: Iterable[Any]) -> Graph:
     """The graph of the Tensors/Operations among ``values``, else the default graph."""
-    graphs = {id(v.graph): v.graph for v in values if isinstance(v, (Tensor, Operation))}
     default = get_default_graph()
+    for v in values:
+        if isinstance(v, (Tensor, Operation)) and v.graph is not default:
+            break
+    else:
+        return default  # the usual case: every one is the default graph's
+    graphs = {id(v.graph): v.graph for v in values if isinstance(v, (Tensor, Operation))}
     if all(default.is_within(g) for g in graphs.values()):
         return default  # also while building a control-flow body inside those graphs
     if len(graphs) > 1:
