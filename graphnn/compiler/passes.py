@@ -54,21 +54,25 @@ def _live_ops(run: RunGraph) -> list[Operation]:
     if run.live is not None and run.live[0] == key:
         return run.live[1]
     order: list = []
-    done: set = set()
-    stack = [(root, False) for root in reversed(
-        [f.op if isinstance(f, Tensor) else f for f in run.fetches])]
-    while stack:  # post-order without recursion: gradient chains are deep
-        op, expanded = stack.pop()
-        if expanded:
-            order.append(op)  # every op it waits for is in ``order`` already
-            continue
-        if op in done:
-            continue
-        done.add(op)
-        stack.append((op, True))
-        # Pushed in reverse, so the first input is walked first.
-        stack.extend((c, False) for c in reversed(op.control_inputs) if c not in done)
-        stack.extend((t.op, False) for t in reversed(op.inputs) if t.op not in done)
+    # Post-order without recursion (gradient chains are deep) and without a tuple per
+    # visit: an op is pushed once more below its inputs when first seen (state False),
+    # and emitted when popped again (state True); in an acyclic graph nothing above that
+    # second copy can be the op itself, so every op it waits for is in ``order`` first.
+    state: dict = {}
+    stack = [f.op if isinstance(f, Tensor) else f for f in reversed(run.fetches)]
+    while stack:
+        op = stack.pop()
+        seen = state.get(op)
+        if seen is None:
+            state[op] = False
+            stack.append(op)
+            # Pushed in reverse, so the first input is walked first.
+            if op.control_inputs:
+                stack.extend(reversed(op.control_inputs))
+            stack.extend([t.op for t in reversed(op.inputs)])
+        elif seen is False:
+            state[op] = True
+            order.append(op)
     run.live = (key, order)
     return order
 
@@ -88,14 +92,17 @@ def eliminate_dead_code(run: RunGraph) -> collections.Counter:
 def _foldable(op: Operation) -> bool:
     """Whether ``op`` computes its outputs from its inputs alone, now known."""
     opdef = op.op_def
+    inputs = op.inputs
+    # Whether the inputs are known first: it rules out most ops of a program at once.
+    if opdef.from_shapes is not None and all(t.shape.is_fully_defined() for t in inputs):
+        pass
+    elif not inputs or not all(t.op.type == CONST_OP for t in inputs):
+        return False
     if op.control_inputs or opdef.stateful or opdef.random or opdef.source \
             or opdef.lower is None or not op.outputs:
         return False
-    known = (opdef.from_shapes is not None
-             and all(t.shape.is_fully_defined() for t in op.inputs)) \
-        or (bool(op.inputs) and all(t.op.type == CONST_OP for t in op.inputs))
     # A check failing on a constant is left to the run, which raises the op's error.
-    return known and not constant_check_fails(op)
+    return not constant_check_fails(op)
 
 
 def _evaluate(op: Operation) -> Optional[tuple]:
@@ -128,8 +135,8 @@ def fold_constants(run: RunGraph) -> collections.Counter:
             continue
         for tensor, value in zip(op.outputs, values):
             const = run.graph.constant(value.astype(tensor.dtype.as_numpy_dtype),
-                                       name=f"{op.name}/folded")
-            const.op.location, const.op.gradient_of = op.location, op.gradient_of
+                                       name=f"{op.name}/folded", location=op.location)
+            const.op.gradient_of = op.gradient_of
             _replace(run, tensor, const)
         fired[f"{op.type} folded"] += 1
     return fired
@@ -140,12 +147,14 @@ def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         if not value:
             return ()
-        items = tuple(sorted(value.items()))
-        try:
-            hash(items)  # only hashable values, which freeze to themselves
-            return items
-        except TypeError:
-            return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        if not any(type(v) is np.ndarray for v in value.values()):
+            items = tuple(sorted(value.items()))
+            try:
+                hash(items)  # only hashable values, which freeze to themselves
+                return items
+            except TypeError:
+                pass
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     if isinstance(value, np.ndarray):
@@ -164,9 +173,10 @@ def merge_common_subexpressions(run: RunGraph) -> collections.Counter:
     fired: collections.Counter = collections.Counter()
     seen: dict = {}
     for op in _live_ops(run):
-        if op.op_def.stateful or op.op_def.random or op.op_def.lower is None or not op.outputs:
+        opdef = op.op_def
+        if opdef.stateful or opdef.random or opdef.lower is None or not op.outputs:
             continue  # state, randomness and fed values are not functions of their inputs
-        key = (op.type, tuple(op.inputs), tuple(op.control_inputs), _freeze(op.attrs))
+        key = (op.type, op.inputs, op.control_inputs, _freeze(op.attrs) if op.attrs else ())
         first = seen.setdefault(key, op)
         if first is op:
             continue
@@ -216,12 +226,20 @@ def run_pipeline(run: RunGraph, optimize: bool) -> list[PassRecord]:
     """Runs the passes (or only dead-code elimination when ``optimize`` is False)."""
     records = []
     pipeline = PIPELINE if optimize else (("eliminate_dead_code", eliminate_dead_code),)
+    # Each pass leaves the copy at a fixpoint of its own rules, so a pass meeting the copy
+    # as it last left it (same version, same fetches) would change nothing: it is recorded
+    # without walking the copy again (the second round after a first that changed nothing).
+    settled: dict = {}
     for name, fn in pipeline:
         before = run.graph.num_ops
         start = time.perf_counter()
-        fired = fn(run)
-        if name != "eliminate_dead_code":
-            eliminate_dead_code(run)
+        if settled.get(fn) == (run.graph.version, tuple(run.fetches)):
+            fired: collections.Counter = collections.Counter()
+        else:
+            fired = fn(run)
+            if name != "eliminate_dead_code":
+                eliminate_dead_code(run)
+            settled[fn] = (run.graph.version, tuple(run.fetches))
         records.append(PassRecord(name, before, run.graph.num_ops, dict(fired),
                                   time.perf_counter() - start))
     return records

@@ -69,13 +69,22 @@ def topological_order(graph: Graph, needed: set, fed: set) -> list:
     """
     if graph.in_creation_order:
         return sorted(needed, key=_creation_order)
+    # Edges are counted with their multiplicity (an op reading one op twice waits for it
+    # twice and is released by its second decrement): the same order, without a set per op.
     waiting, after = {}, {op: [] for op in needed}
+    ready = []
     for op in needed:
-        before = {t.op for t in op.inputs if t not in fed} | set(op.control_inputs)
-        waiting[op] = len(before)
-        for dependency in before:
-            after[dependency].append(op)
-    ready = [(op._id, op) for op, count in waiting.items() if not count]
+        count = 0
+        for tensor in op.inputs:
+            if tensor not in fed:
+                after[tensor.op].append(op)
+                count += 1
+        for control in op.control_inputs:
+            after[control].append(op)
+            count += 1
+        waiting[op] = count
+        if not count:
+            ready.append((op._id, op))
     heapq.heapify(ready)
     order = []
     while ready:
