@@ -66,7 +66,8 @@ def _check_gradient(op: Operation, index: int, grad: Tensor) -> None:
     shape of each input gradient when it is built). A gradient may have a shape its input
     broadcasts to: the driver sums it back."""
     x = op.inputs[index]
-    if grad.dtype == x.dtype and _broadcasts_to(x.shape, grad.shape):
+    if grad.dtype == x.dtype and (grad.shape.dims == x.shape.dims  # equal shapes broadcast
+                                  or _broadcasts_to(x.shape, grad.shape)):
         return
     rule = op.op_def.grad
     raise ValueError(

@@ -180,29 +180,16 @@ class Graph:
         finally:
             _graph_stack.remove(self)
 
-    @contextlib.contextmanager
-    def name_scope(self, name: Optional[str]) -> Iterator[str]:
+    def name_scope(self, name: Optional[str]) -> _NameScope:
         """Prefixes the names of ops created inside with ``name/`` (made unique, as TF 1).
 
-        A name ending in "/" re-enters that exact scope; None or "" the root scope.
+        A name ending in "/" re-enters that exact scope; None or "" the root scope. The
+        ``with`` statement gives the scope's prefix (``"name/"``, "" for the root).
 
         Raises:
-            ValueError: ``name`` breaks the naming rule (see ``check_name``).
+            ValueError: ``name`` breaks the naming rule (see ``check_name``), on entering.
         """
-        previous = self._name_stack
-        if not name:
-            scope = ""
-        elif name.endswith("/"):
-            scope = name[:-1]
-            check_name(scope, scope=True)
-        else:
-            check_name(name, scope=True)
-            scope = self.unique_name(name)
-        self._name_stack = scope
-        try:
-            yield scope + "/" if scope else ""
-        finally:
-            self._name_stack = previous
+        return _NameScope(self, name)
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs: Optional[Iterable]) -> Iterator[None]:
@@ -221,14 +208,9 @@ class Graph:
         finally:
             self._control_stack.pop()
 
-    @contextlib.contextmanager
-    def gradient_provenance(self, forward_op: Operation) -> Iterator[None]:
+    def gradient_provenance(self, forward_op: Operation) -> _GradientProvenance:
         """Ops created inside record ``forward_op`` as the op whose gradient they compute."""
-        self._gradient_of_stack.append(forward_op)
-        try:
-            yield
-        finally:
-            self._gradient_of_stack.pop()
+        return _GradientProvenance(self._gradient_of_stack, forward_op)
 
     def _as_control_op(self, value: Any) -> Operation:
         if isinstance(value, Tensor):
@@ -280,10 +262,13 @@ class Graph:
         """
         opdef = registry.lookup(op_type)
         attrs = dict(attrs) if attrs else {}
+        foreign = False
         for tensor in inputs:
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"Inputs of {op_type} must be Tensors, got {tensor!r}")
-        inputs = tuple([t if t.op.graph is self else self.capture(t, op_type) for t in inputs])
+            foreign = foreign or tensor.op.graph is not self
+        inputs = tuple([t if t.op.graph is self else self.capture(t, op_type) for t in inputs]
+                       if foreign else inputs)
         exact = bool(name) and name.endswith("/")
         if exact:
             # A scope name (TF 1 convention): the op takes exactly that name.
@@ -572,6 +557,48 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<gn.Graph with {len(self._ops)} ops>"
+
+
+class _NameScope:
+    """``Graph.name_scope``'s context (a class: ``gn.gradients`` enters two per op it
+    differentiates, and a generator-based context manager costs several times more)."""
+
+    __slots__ = ("_graph", "_name", "_previous")
+
+    def __init__(self, graph: Graph, name: Optional[str]):
+        self._graph, self._name = graph, name
+
+    def __enter__(self) -> str:
+        graph, name = self._graph, self._name
+        self._previous = graph._name_stack
+        if not name:
+            scope = ""
+        elif name.endswith("/"):
+            scope = name[:-1]
+            check_name(scope, scope=True)
+        else:
+            check_name(name, scope=True)
+            scope = graph.unique_name(name)
+        graph._name_stack = scope
+        return scope + "/" if scope else ""
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._graph._name_stack = self._previous
+
+
+class _GradientProvenance:
+    """``Graph.gradient_provenance``'s context (a class, as ``_NameScope``)."""
+
+    __slots__ = ("_stack", "_op")
+
+    def __init__(self, stack: list, forward_op: Operation):
+        self._stack, self._op = stack, forward_op
+
+    def __enter__(self) -> None:
+        self._stack.append(self._op)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._stack.pop()
 
 
 _graph_stack: list[Graph] = []

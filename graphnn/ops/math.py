@@ -294,6 +294,8 @@ def _add_n_infer(inputs, **attrs):
     for t in inputs[1:]:
         if t.dtype != inputs[0].dtype:
             raise DTypeError(f"all inputs must have one dtype; got {inputs[0].dtype} and {t.dtype}")
+        if t.shape.dims == shape.dims:
+            continue  # the usual case (a gradient's sum over 1,000 steps): no message to format
         require(t.shape.is_compatible_with(shape),
                 f"all inputs must have the same shape; got {inputs[0].shape} and {t.shape}")
         shape = shape.merge_with(t.shape)
