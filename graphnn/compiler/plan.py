@@ -112,14 +112,15 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
     for op in ops:
         if op.type == PLACEHOLDER_OP and op.outputs[0] not in fed:
             raise _missing_feed(op)
-        if draws_random(op):
+        opdef = op.op_def
+        if (opdef.random or opdef.random_if is not None) and draws_random(op):
             random_ops.append(op)
         for index, tensor in enumerate(op.inputs):
             if tensor.op.type != VARIABLE_OP or tensor in fed:
                 continue
-            if op.op_def.assigns and index == 0:
+            if opdef.assigns and index == 0:
                 writes[tensor.op] = None
-                if op.op_def.overwrites:
+                if opdef.overwrites:
                     continue
             reads[tensor.op] = None
     for f in fetches:
