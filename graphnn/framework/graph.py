@@ -22,7 +22,9 @@ belong to. Its inputs change only through ``replace_uses`` on a compiler's
 copy; importers and copiers set ``location`` and ``gradient_of`` right after
 creating an op.
 
-Names follow TensorFlow's rule (``names.check_name``).
+Names follow TensorFlow's rule (``names.check_name``). ``Operation`` is defined in
+``framework/operation.py`` and the contexts of ``name_scope`` and ``gradient_provenance``
+in ``framework/scopes.py``; both are importable from here.
 
 Running graph-building code again adds new ops beside the old ones (``x`` then
 ``x_1``), as in TensorFlow 1. When code that builds ops (the innermost frame outside
@@ -42,10 +44,12 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 import numpy as np
 
 from graphnn.errors import DTypeError, NotFoundError, ShapeError
-from graphnn.framework import nx_export, registry, session_stack, values
+from graphnn.framework import nx_export, registry, values
 from graphnn.framework.dtypes import as_dtype
 from graphnn.framework.location import user_code_location
 from graphnn.framework.names import check_name, check_seed
+from graphnn.framework.operation import Operation
+from graphnn.framework.scopes import GradientProvenance, NameScope
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 
@@ -60,71 +64,6 @@ class GraphKeys:
     SUMMARIES = "summaries"
     UPDATE_OPS = "update_ops"
     REGULARIZATION_LOSSES = "regularization_losses"
-
-
-class Operation:
-    """A node of the graph: an op type applied to input Tensors.
-
-    Attributes:
-        name: unique hierarchical name, e.g. ``"dense/MatMul"``.
-        type: the op type, e.g. ``"MatMul"``.
-        inputs: the input Tensors, in order.
-        control_inputs: Operations that must run before this one.
-        outputs: the output Tensors.
-        attrs: static attributes (ints, strings, arrays, sub-graphs ...).
-        location: (file, line) where user code created the op.
-        gradient_of: for nodes added by ``gn.gradients``, the forward Operation
-            they differentiate; None otherwise.
-        device: the device ``gn.device`` asked for (``"/device:GPU:0"``), "" if none.
-    """
-
-    def __init__(self, graph: Graph, op_type: str, name: str, inputs: tuple, control_inputs: tuple,
-                 attrs: dict, location: tuple[str, int], op_id: int, gradient_of: Optional[Operation]):
-        self.graph = graph
-        self.type = op_type
-        self.name = name
-        self.inputs = inputs
-        self.control_inputs = control_inputs
-        self.attrs = attrs
-        self.location = location
-        self.outputs: tuple = ()
-        self.gradient_of = gradient_of
-        self.device = graph.device_scope
-        self._id = op_id
-
-    @property
-    def op_def(self) -> registry.OpDef:
-        return registry.lookup(self.type)
-
-    @property
-    def where(self) -> str:
-        """``"file.py:42"``: where the user created this op."""
-        return f"{self.location[0]}:{self.location[1]}"
-
-    def describe(self) -> str:
-        """``"MatMul 'dense/MatMul' created at model.py:42"``, with gradient provenance."""
-        text = f"{self.type} '{self.name}' created at {self.where}"
-        if self.gradient_of is not None:
-            text += f", in the gradient of {self.gradient_of.describe()}"
-        return text
-
-    def get_attr(self, name: str) -> Any:
-        try:
-            return self.attrs[name]
-        except KeyError:
-            raise ValueError(f"Operation '{self.name}' ({self.type}) has no attribute "
-                             f"{name!r}; it has {sorted(self.attrs)}") from None
-
-    def values(self) -> tuple:
-        return self.outputs
-
-    def run(self, feed_dict: Optional[dict] = None, session: Any = None) -> None:
-        """Runs this op in ``session`` or the default session."""
-        session_stack.resolve(session, f"Operation '{self.name}'").run(self, feed_dict=feed_dict)
-
-    def __repr__(self) -> str:
-        inputs = ", ".join(t.name for t in self.inputs)
-        return f"<gn.Operation '{self.name}' type={self.type} inputs=[{inputs}]>"
 
 
 class Graph:
@@ -180,7 +119,7 @@ class Graph:
         finally:
             _graph_stack.remove(self)
 
-    def name_scope(self, name: Optional[str]) -> _NameScope:
+    def name_scope(self, name: Optional[str]) -> NameScope:
         """Prefixes the names of ops created inside with ``name/`` (made unique, as TF 1).
 
         A name ending in "/" re-enters that exact scope; None or "" the root scope. The
@@ -189,7 +128,7 @@ class Graph:
         Raises:
             ValueError: ``name`` breaks the naming rule (see ``check_name``), on entering.
         """
-        return _NameScope(self, name)
+        return NameScope(self, name)
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs: Optional[Iterable]) -> Iterator[None]:
@@ -208,9 +147,9 @@ class Graph:
         finally:
             self._control_stack.pop()
 
-    def gradient_provenance(self, forward_op: Operation) -> _GradientProvenance:
+    def gradient_provenance(self, forward_op: Operation) -> GradientProvenance:
         """Ops created inside record ``forward_op`` as the op whose gradient they compute."""
-        return _GradientProvenance(self._gradient_of_stack, forward_op)
+        return GradientProvenance(self._gradient_of_stack, forward_op)
 
     def _as_control_op(self, value: Any) -> Operation:
         if isinstance(value, Tensor):
@@ -557,48 +496,6 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<gn.Graph with {len(self._ops)} ops>"
-
-
-class _NameScope:
-    """``Graph.name_scope``'s context (a class: ``gn.gradients`` enters two per op it
-    differentiates, and a generator-based context manager costs several times more)."""
-
-    __slots__ = ("_graph", "_name", "_previous")
-
-    def __init__(self, graph: Graph, name: Optional[str]):
-        self._graph, self._name = graph, name
-
-    def __enter__(self) -> str:
-        graph, name = self._graph, self._name
-        self._previous = graph._name_stack
-        if not name:
-            scope = ""
-        elif name.endswith("/"):
-            scope = name[:-1]
-            check_name(scope, scope=True)
-        else:
-            check_name(name, scope=True)
-            scope = graph.unique_name(name)
-        graph._name_stack = scope
-        return scope + "/" if scope else ""
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self._graph._name_stack = self._previous
-
-
-class _GradientProvenance:
-    """``Graph.gradient_provenance``'s context (a class, as ``_NameScope``)."""
-
-    __slots__ = ("_stack", "_op")
-
-    def __init__(self, stack: list, forward_op: Operation):
-        self._stack, self._op = stack, forward_op
-
-    def __enter__(self) -> None:
-        self._stack.append(self._op)
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self._stack.pop()
 
 
 _graph_stack: list[Graph] = []
