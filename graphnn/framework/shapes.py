@@ -27,7 +27,7 @@ class TensorShape:
                 items = list(dims)
             except TypeError:
                 items = [dims]
-            self._dims = tuple(_as_dimension(d) for d in items)
+            self._dims = tuple([_as_dimension(d) for d in items])
 
     @classmethod
     def unknown(cls) -> TensorShape:
@@ -117,6 +117,8 @@ class TensorShape:
 
 
 def _as_dimension(d: Any) -> Optional[int]:
+    if type(d) is int and d >= 0:
+        return d  # the usual case, decided without looking up __index__
     if d is None:
         return None
     if hasattr(d, "__index__"):

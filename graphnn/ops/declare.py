@@ -187,15 +187,20 @@ def require(condition: bool, message: str, error: type = ShapeError) -> None:
         raise error(message)
 
 
+# Each kind's test, asked of one dtype only (every inference checks its inputs' dtypes).
+_DTYPE_KINDS: dict[str, Callable[[DType], bool]] = {
+    "float": lambda dtype: dtype.is_floating,
+    "numeric": lambda dtype: not dtype.is_bool,
+    "int": lambda dtype: dtype.is_integer,
+    "bool": lambda dtype: dtype.is_bool,
+    "any": lambda dtype: True,
+}
+
+
 def check_dtype(tensor: Tensor, allowed: str) -> None:
     """Raises DTypeError unless ``tensor``'s dtype is of kind ``allowed``."""
-    dtype = tensor.dtype
-    ok = {"float": dtype.is_floating,
-          "numeric": not dtype.is_bool,
-          "int": dtype.is_integer,
-          "bool": dtype.is_bool,
-          "any": True}[allowed]
-    if not ok:
+    if not _DTYPE_KINDS[allowed](tensor.dtype):
+        dtype = tensor.dtype
         raise DTypeError(f"expected a {allowed} tensor, but Tensor '{tensor.name}' has "
                          f"dtype {dtype}")
 
