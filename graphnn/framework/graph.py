@@ -45,7 +45,7 @@ import numpy as np
 
 from graphnn.errors import DTypeError, NotFoundError, ShapeError
 from graphnn.framework import nx_export, registry, values
-from graphnn.framework.dtypes import as_dtype
+from graphnn.framework.dtypes import DType, as_dtype
 from graphnn.framework.location import user_code_location
 from graphnn.framework.names import check_name, check_seed
 from graphnn.framework.operation import Operation
@@ -251,7 +251,7 @@ class Graph:
             # A TensorShape never changes once made, so an inferred one is shared, not copied.
             outputs.append(Tensor(op, len(outputs),
                                   shape if type(shape) is TensorShape else TensorShape(shape),
-                                  as_dtype(dtype)))
+                                  dtype if type(dtype) is DType else as_dtype(dtype)))
         op.outputs = tuple(outputs)
         self._ops[full_name] = op
         consumers = self._consumers
@@ -261,7 +261,7 @@ class Graph:
                 consumers[tensor] = [op]
             else:
                 users.append(op)
-        if code is not None:
+        if code is not None and id(code) not in self._builder_ids:
             self._warn_if_rerun(op, code)
         return op
 

@@ -171,11 +171,13 @@ def static_shape(shape: Tensor) -> TensorShape:
     says what it knows (``gn.shape(x)`` gives x's static shape, None dims included; a
     stack of scalars one dim each); otherwise only the length may be known.
     """
+    as_shape = shape.op.op_def.value_as_shape
+    partial = as_shape(shape.op) if as_shape is not None else None
+    if partial is not None and partial.is_fully_defined():
+        return partial  # every dim, as its value would give, without computing that value
     known = static_value(shape)
     if known is not None:
         return TensorShape([int(d) for d in np.reshape(known, -1)])
-    as_shape = shape.op.op_def.value_as_shape
-    partial = as_shape(shape.op) if as_shape is not None else None
     if partial is not None:
         return partial
     rank = shape.shape[0] if shape.shape.ndims == 1 else None
