@@ -4,7 +4,9 @@ The pipeline is one literal, ordered list (``PIPELINE``). Each pass edits the co
 returns a Counter of what it rewrote, and is timed; rewrite passes run their rules to
 a fixpoint with a bound on the number of sweeps. What the fetches need is computed once
 per change of the copy (``_live_ops``): the ops a pass leaves unused are removed right
-after it from that same walk, so each record's node counts are live ops.
+after it from that same walk, so each record's node counts are live ops. A pass that
+meets the copy exactly as it last left it (a second round after a first that changed
+nothing) is recorded with no rewrites without walking the copy again.
 """
 from __future__ import annotations
 
