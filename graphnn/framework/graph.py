@@ -253,14 +253,7 @@ class Graph:
                                   shape if type(shape) is TensorShape else TensorShape(shape),
                                   dtype if type(dtype) is DType else as_dtype(dtype)))
         op.outputs = tuple(outputs)
-        self._ops[full_name] = op
-        consumers = self._consumers
-        for tensor in inputs:
-            users = consumers.get(tensor)
-            if users is None:
-                consumers[tensor] = [op]
-            else:
-                users.append(op)
+        self._add(op)
         if code is not None and id(code) not in self._builder_ids:
             self._warn_if_rerun(op, code)
         return op
@@ -284,15 +277,19 @@ class Graph:
         self._version += 1
         copy.outputs = tuple([Tensor(copy, t.value_index, t._shape, t._dtype)
                               for t in op.outputs])
-        self._ops[copy.name] = copy
+        self._add(copy)
+        return copy
+
+    def _add(self, op: Operation) -> None:
+        """Records a new op under its name and as a consumer of its inputs."""
+        self._ops[op.name] = op
         consumers = self._consumers
-        for tensor in inputs:
+        for tensor in op.inputs:
             users = consumers.get(tensor)
             if users is None:
-                consumers[tensor] = [copy]
+                consumers[tensor] = [op]
             else:
-                users.append(copy)
-        return copy
+                users.append(op)
 
     def capture(self, tensor: Tensor, op_type: str) -> Tensor:
         """The tensor of this graph standing for ``tensor`` of another graph, which an op of
