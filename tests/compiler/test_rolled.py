@@ -4,42 +4,15 @@ import numpy as np
 import pytest
 
 import graphnn as gn
+from unrolled import check_run_loop_equals_runs, chain, rnn
 
 # Programs above 150 ops are split (segments of about 30 ops) and, rolled, compiled whole.
 ROLL = {"split_above": 150, "segment_ops": 30}
 
 
-def _chain(x, n):
-    y = x
-    for i in range(n):
-        kind = i % 3
-        y = gn.tanh(y) if kind == 0 else (y * 0.9 if kind == 1 else y + x)
-    return y
-
-
-def _rnn(steps, hidden=6, inputs=3, batch=4, seed=0, dropout=None):
-    """An Elman RNN unrolled as TF 1's static_rnn: one placeholder per step."""
-    rng = np.random.default_rng(seed)
-    xs = [gn.placeholder(gn.float32, [batch, inputs], name=f"x{t}") for t in range(steps)]
-    target = gn.placeholder(gn.float32, [batch, hidden], name="target")
-    w_x = gn.Variable(rng.normal(0, 0.3, (inputs, hidden)).astype(np.float32), name="w_x")
-    w_h = gn.Variable(rng.normal(0, 0.3, (hidden, hidden)).astype(np.float32), name="w_h")
-    b = gn.Variable(np.zeros(hidden, np.float32), name="b")
-    h = gn.zeros([batch, hidden])
-    for x in xs:
-        if dropout is not None:
-            x = gn.nn.dropout(x, rate=dropout)
-        h = gn.tanh(gn.matmul(x, w_x) + gn.matmul(h, w_h) + b)
-    loss = gn.reduce_mean(gn.square(h - target))
-    train = gn.train.AdamOptimizer(0.05).minimize(loss)
-    feed = {x: rng.normal(size=(batch, inputs)).astype(np.float32) for x in xs}
-    feed[target] = rng.normal(size=(batch, hidden)).astype(np.float32)
-    return loss, train, [w_x, w_h, b], feed
-
-
 def test_a_chain_and_its_gradient_roll_into_loops_with_the_whole_programs_values():
     x = gn.placeholder(gn.float64, [5], name="x")
-    y = _chain(x, 150)
+    y = chain(x, 150)
     grad, = gn.gradients(gn.reduce_sum(y), x)
     value = np.linspace(-1, 1, 5)
     with gn.Session(split_above=None) as whole, gn.Session(**ROLL) as rolled:
@@ -56,7 +29,7 @@ def test_a_chain_and_its_gradient_roll_into_loops_with_the_whole_programs_values
 
 
 def test_unrolled_rnn_training_rolls_and_matches_the_whole_program():
-    loss, train, variables, feed = _rnn(24)
+    loss, train, variables, feed = rnn(24, gn.train.AdamOptimizer(0.05))
     results = []
     for options in ({"split_above": None}, ROLL):
         with gn.Session(**options) as sess:
@@ -74,26 +47,15 @@ def test_unrolled_rnn_training_rolls_and_matches_the_whole_program():
 
 
 def test_run_loop_on_a_rolled_program_equals_repeated_runs():
-    loss, train, variables, feed = _rnn(16)
-    steps = 3
-    stacked = {k: np.stack([v * (1 + 0.1 * s) for s in range(steps)]) for k, v in feed.items()}
-    with gn.Session(**ROLL) as looped, gn.Session(split_above=None) as single:
-        for sess in (looped, single):
-            sess.run(gn.global_variables_initializer())
-        losses = looped.run_loop([train, loss], stacked)[1]
-        expected = [single.run([train, loss], {k: v[s] for k, v in stacked.items()})[1]
-                    for s in range(steps)]
-        assert looped.compile_report([train, loss], feed).split.loops
-        np.testing.assert_allclose(losses, expected, rtol=1e-5)
-        for got, want in zip(looped.run(variables), single.run(variables)):
-            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    report = check_run_loop_equals_runs(rnn(16, gn.train.AdamOptimizer(0.05)), ROLL)
+    assert report.split.loops
 
 
 def test_random_ops_in_a_loop_draw_what_the_whole_program_draws():
     graph = gn.Graph()
     with graph.as_default():
         graph.seed = 3
-        loss, train, variables, feed = _rnn(16, dropout=0.3)
+        loss, train, variables, feed = rnn(16, gn.train.AdamOptimizer(0.05), dropout=0.3)
         with gn.Session(split_above=None) as whole, gn.Session(**ROLL) as rolled:
             for sess in (whole, rolled):
                 sess.run(gn.global_variables_initializer())
@@ -109,7 +71,7 @@ def test_random_ops_in_a_loop_draw_what_the_whole_program_draws():
 def test_fetching_feeds_variables_and_new_values_of_a_rolled_program():
     x = gn.placeholder(gn.float32, [2], name="x")
     v = gn.Variable(np.array([1.0, 0.5], np.float32), name="v")
-    y = _chain(x + v, 200)
+    y = chain(x + v, 200)
     new = v.assign(y * 0.01)
     fetches = [x, v, y, new]
     with gn.Session(**ROLL) as rolled, gn.Session(split_above=None) as whole:
@@ -143,7 +105,7 @@ def test_a_program_too_large_even_rolled_keeps_its_segments_and_says_why():
 ])
 def test_rolling_is_refused_where_the_segments_keep_promises_loops_cannot(options, reason):
     x = gn.placeholder(gn.float32, [3], name="x")
-    y = _chain(x, 200)
+    y = chain(x, 200)
     with gn.Session(**ROLL, **options) as sess:
         split = sess.compile_report(y, {x: np.ones(3, np.float32)}).split
     assert not split.loops and reason in split.not_rolled

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import graphnn as gn
+from unrolled import check_run_loop_equals_runs, chain, rnn
 
 # Small thresholds so that small graphs are split (and the tests stay fast); these tests
 # are about separately compiled segments, so repeats are not rolled into loops (that is
@@ -14,17 +15,9 @@ SPLIT = {"split_above": 20, "segment_ops": 12, "roll_loops": False}
 SPLIT_RNN = {"split_above": 60, "segment_ops": 30, "roll_loops": False}
 
 
-def _chain(x, n):
-    y = x
-    for i in range(n):
-        kind = i % 3
-        y = gn.tanh(y) if kind == 0 else (y * 0.9 if kind == 1 else y + x)
-    return y
-
-
 def test_chain_and_its_gradient_match_the_whole_program():
     x = gn.placeholder(gn.float32, [5], name="x")
-    y = _chain(x, 90)
+    y = chain(x, 90)
     grad, = gn.gradients(gn.reduce_sum(y), x)
     value = np.linspace(-1, 1, 5).astype(np.float32)
     with gn.Session(split_above=None) as whole, gn.Session(**SPLIT) as split:
@@ -39,7 +32,7 @@ def test_chain_and_its_gradient_match_the_whole_program():
 
 def test_a_float64_program_split_matches_the_whole_program():
     x = gn.placeholder(gn.float64, [4], name="x")
-    grad, = gn.gradients(gn.reduce_sum(_chain(x, 60)), x)
+    grad, = gn.gradients(gn.reduce_sum(chain(x, 60)), x)
     value = np.linspace(-1, 1, 4)
     with gn.Session(split_above=None) as whole, gn.Session(**SPLIT) as split:
         got = split.run(grad, {x: value})
@@ -49,7 +42,7 @@ def test_a_float64_program_split_matches_the_whole_program():
 
 def test_repeated_structure_compiles_each_distinct_segment_once():
     x = gn.placeholder(gn.float32, [4], name="x")
-    grad, = gn.gradients(gn.reduce_sum(_chain(x, 600)), x)
+    grad, = gn.gradients(gn.reduce_sum(chain(x, 600)), x)
     with gn.Session(split_above=100, segment_ops=60, roll_loops=False) as sess:
         sess.run(grad, {x: np.ones(4, np.float32)})
         report = sess.compile_report(grad, {x: np.ones(4, np.float32)})
@@ -90,27 +83,9 @@ def test_small_programs_compile_whole():
     assert report.split is None and "split into" not in str(report)
 
 
-def _rnn(steps, hidden=6, inputs=3, batch=4, seed=0):
-    """An Elman RNN unrolled as TF 1's static_rnn: one placeholder per step."""
-    rng = np.random.default_rng(seed)
-    xs = [gn.placeholder(gn.float32, [batch, inputs], name=f"x{t}") for t in range(steps)]
-    target = gn.placeholder(gn.float32, [batch, hidden], name="target")
-    w_x = gn.Variable(rng.normal(0, 0.3, (inputs, hidden)).astype(np.float32), name="w_x")
-    w_h = gn.Variable(rng.normal(0, 0.3, (hidden, hidden)).astype(np.float32), name="w_h")
-    b = gn.Variable(np.zeros(hidden, np.float32), name="b")
-    h = gn.zeros([batch, hidden])
-    for x in xs:
-        h = gn.tanh(gn.matmul(x, w_x) + gn.matmul(h, w_h) + b)
-    loss = gn.reduce_mean(gn.square(h - target))
-    train = gn.train.GradientDescentOptimizer(0.1).minimize(loss)
-    feed = {x: rng.normal(size=(batch, inputs)).astype(np.float32) for x in xs}
-    feed[target] = rng.normal(size=(batch, hidden)).astype(np.float32)
-    return loss, train, [w_x, w_h, b], feed
-
-
 def test_unrolled_rnn_training_matches_the_whole_program():
     # Enough steps for the gradient's period (8 ops with TanhGrad) to fill whole segments.
-    loss, train, variables, feed = _rnn(32)
+    loss, train, variables, feed = rnn(32, gn.train.GradientDescentOptimizer(0.1))
     results = []
     for options in ({"split_above": None}, SPLIT_RNN):
         with gn.Session(**options) as sess:
@@ -126,18 +101,9 @@ def test_unrolled_rnn_training_matches_the_whole_program():
 
 
 def test_run_loop_on_a_split_program_equals_repeated_runs():
-    loss, train, variables, feed = _rnn(12)
-    steps = 3
-    stacked = {k: np.stack([v * (1 + 0.1 * s) for s in range(steps)]) for k, v in feed.items()}
-    with gn.Session(**SPLIT_RNN) as looped, gn.Session(split_above=None) as single:
-        for sess in (looped, single):
-            sess.run(gn.global_variables_initializer())
-        losses = looped.run_loop([train, loss], stacked)[1]
-        expected = [single.run([train, loss], {k: v[s] for k, v in stacked.items()})[1]
-                    for s in range(steps)]
-        np.testing.assert_allclose(losses, expected, rtol=1e-5)
-        for got, want in zip(looped.run(variables), single.run(variables)):
-            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    report = check_run_loop_equals_runs(rnn(12, gn.train.GradientDescentOptimizer(0.1)),
+                                        SPLIT_RNN)
+    assert report.split is not None and not report.split.loops
 
 
 def test_a_check_failing_in_a_late_segment_changes_no_variable():
@@ -146,7 +112,7 @@ def test_a_check_failing_in_a_late_segment_changes_no_variable():
     w = gn.Variable(np.ones(3, np.float32), name="w")
     table = gn.constant(np.arange(12, dtype=np.float32).reshape(4, 3))
     update_v = v.assign_add(x)  # early: the first segment
-    y = _chain(x, 60)
+    y = chain(x, 60)
     # Late: an index computed from the chain, checked inside the program.
     index = gn.cast(gn.reduce_sum(y) * 0.0 + gn.reduce_max(x), gn.int32)
     picked = gn.gather(table, gn.reshape(index, [1]))
@@ -168,7 +134,7 @@ def test_a_check_failing_at_a_later_step_of_run_loop_restores_every_variable():
     x = gn.placeholder(gn.float32, [3], name="x")
     v = gn.Variable(np.ones(3, np.float32), name="v")
     table = gn.constant(np.arange(12, dtype=np.float32).reshape(4, 3))
-    y = _chain(x + v, 60)
+    y = chain(x + v, 60)
     index = gn.cast(gn.reduce_sum(y) * 0.0 + gn.reduce_max(x), gn.int32)
     step = v.assign_add(gn.reduce_sum(gn.gather(table, gn.reshape(index, [1]))) * gn.ones([3]))
     good, bad = np.array([1, 0, 0], np.float32), np.array([9, 0, 0], np.float32)
@@ -183,8 +149,8 @@ def test_a_check_failing_at_a_later_step_of_run_loop_restores_every_variable():
 
 def test_check_numerics_names_the_op_in_a_split_program():
     x = gn.placeholder(gn.float32, [3], name="x")
-    z = gn.log(_chain(x, 20) - 100.0, name="bad_log")
-    w = _chain(z, 10)
+    z = gn.log(chain(x, 20) - 100.0, name="bad_log")
+    w = chain(z, 10)
     with gn.Session(check_numerics=True, split_above=20, segment_ops=40) as sess:
         assert sess.compile_report(w, {x: np.ones(3, np.float32)}).split is not None
         with pytest.raises(gn.errors.InvalidArgumentError, match="bad_log"):
@@ -212,7 +178,7 @@ def test_random_ops_draw_what_the_whole_program_draws():
 def test_concurrent_runs_of_a_split_program_lose_no_update():
     counter = gn.Variable(np.zeros(2, np.float32), name="counter")
     x = gn.placeholder(gn.float32, [2], name="x")
-    increment = counter.assign_add(gn.ones([2]) + 0.0 * gn.reduce_sum(_chain(x, 60)))
+    increment = counter.assign_add(gn.ones([2]) + 0.0 * gn.reduce_sum(chain(x, 60)))
     with gn.Session(**SPLIT) as sess:
         sess.run(gn.global_variables_initializer())
         feed = {x: np.ones(2, np.float32)}
@@ -234,7 +200,7 @@ def test_fetching_feeds_variables_constants_and_new_values_of_a_split_program():
     x = gn.placeholder(gn.float32, [2], name="x")
     v = gn.Variable(np.array([1.0, 2.0], np.float32), name="v")
     big = gn.constant(np.ones(70000, np.float32))  # passed to the program, not embedded
-    y = _chain(x + v, 60)
+    y = chain(x + v, 60)
     new = v.assign(y)
     fetches = [x, v, gn.constant(3.0), big, y, new]
     with gn.Session(**SPLIT) as split, gn.Session(split_above=None) as whole:
@@ -257,7 +223,7 @@ def test_invalid_split_options_are_refused():
 def test_compile_report_of_a_split_program_names_its_shardings_also_under_a_strategy():
     # (several devices: tests/distribute/test_split_mirrored.py)
     x = gn.placeholder(gn.float32, [4], name="x")
-    y = _chain(x, 60)
+    y = chain(x, 60)
     feed = {x: np.ones(4, np.float32)}
     with gn.Session(**SPLIT) as sess:
         report = sess.compile_report(y, feed)
@@ -273,7 +239,7 @@ def test_compile_report_of_a_split_program_names_its_shardings_also_under_a_stra
 def test_a_variable_read_and_assigned_in_one_segment_can_be_fetched():
     x = gn.placeholder(gn.float32, [2], name="x")
     v = gn.Variable(np.array([1.0, 2.0], np.float32), name="v")
-    y = _chain(x, 60)
+    y = chain(x, 60)
     step = v.assign(v * 2.0 + 0.0 * gn.reduce_sum(y))  # v's reads and write: the last segment
     with gn.Session(**SPLIT) as sess:
         sess.run(gn.global_variables_initializer())
