@@ -392,6 +392,7 @@ class SplitExecutable(SplitRuns):
             base = self._base_keys(range(len(self.plan.random_ops)))
             random = (base, np.arange(len(self.plan.random_ops)))
         self._program = [(call, inputs, [slots.of(t) for t in results], random, [])]
+        self._shared_feeds = []  # one program reads each feed once: no copy ahead of it
         sizes = [len(s.ops) for s in self._split.segments]
         self.split = SplitSummary(ops=sum(sizes), split_above=self._split_above,
                                   segment_ops=self._segment_ops, sizes=sizes,
