@@ -40,9 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from graphnn.compiler.lowering import _lower_op
+from graphnn.compiler.segment_programs import run_segment
 from graphnn.compiler.segments import Segment, SplitPlan
-from graphnn.framework.registry import draws_random
 from graphnn.framework.tensor import Tensor
 
 # The fewest identical consecutive segments rolled into a loop.
@@ -152,20 +151,6 @@ def rolled_size(split: SplitPlan, loops: list) -> int:
     return size + sum(len(split.segments[loop.first].ops) for loop in loops)
 
 
-def run_segment(segment: Segment, inputs: list, keys: Optional[list] = None) -> list:
-    """The values of ``segment``'s outputs, its ops lowered over ``inputs``; ``keys``: the
-    PRNG keys of its random ops, in order."""
-    values: list = []
-    remaining = iter(keys or ())
-    for op, wires in zip(segment.ops, segment.wiring):
-        args = [None if w[0] == "none" else inputs[w[1]] if w[0] == "in"
-                else values[w[1]][w[2]] for w in wires]
-        key = next(remaining) if draws_random(op) else None
-        values.append(_lower_op(op, args, key))
-    local = {op: j for j, op in enumerate(segment.ops)}
-    return [values[local[t.op]][t.value_index] for t in segment.outputs]
-
-
 class _Values:
     """Each value of the program being traced; a loop's outputs stay stacked until read."""
 
@@ -227,8 +212,8 @@ def trace_rolled(split: SplitPlan, loops: list, known: dict, sequences: dict,
         if n in starts:
             _trace_loop(split.segments, starts[n], values)
         elif n not in inside:
-            outputs = run_segment(segment, [values[v] for v in segment.inputs],
-                                  values.keys(segment.random) if segment.random else None)
+            outputs, _ = run_segment(segment, [values[v] for v in segment.inputs],
+                                     values.keys(segment.random) if segment.random else None)
             values.known.update(zip(segment.outputs, outputs))
     return [values[t] for t in results]
 
@@ -282,7 +267,7 @@ def _trace_loop(segments: list, loop: Loop, values: _Values) -> None:
                 base_keys, counts = step[-2:]
                 keys = [jax.random.fold_in(base_keys[j], counts[j])
                         for j in range(len(body_segment.random))]
-            outputs = run_segment(body_segment, inputs, keys)
+            outputs, _ = run_segment(body_segment, inputs, keys)
             static_outputs.update((q, outputs[q]) for q in loop.stacked
                                   if isinstance(outputs[q], np.ndarray))
             if not all(_same_static(outputs[loop.carried[p]], v) for p, v in fixed.items()):

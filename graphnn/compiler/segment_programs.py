@@ -1,5 +1,6 @@
-"""The compiled segments of a split program (``compiler.split_executable``), and what
-``compile_report`` says about them."""
+"""The segments of a split program (``compiler.split_executable``): the interpreter that
+traces one (``run_segment``, shared with the loops of ``compiler.rolled``), their compiled
+programs, and what ``compile_report`` says about them."""
 from __future__ import annotations
 
 import collections
@@ -7,8 +8,43 @@ import dataclasses
 from typing import Any, Optional
 
 import jax
+import jax.numpy as jnp
 
+from graphnn.compiler.checks import traced_status
+from graphnn.compiler.lowering import _lower_op
+from graphnn.compiler.segments import Segment
 from graphnn.compiler.xla_options import XlaChoice, fallback
+from graphnn.framework.registry import draws_random
+
+
+def run_segment(segment: Segment, inputs: list, keys: Optional[list] = None,
+                placed: Optional[dict] = None, status: Any = None,
+                status_dtype: Any = None) -> tuple[list, Any]:
+    """Traces ``segment``'s ops over ``inputs``: (its outputs' values, the status).
+
+    Args:
+        segment: the segment.
+        inputs: the values of its inputs.
+        keys: the PRNG keys of its random ops, in order.
+        placed: op -> (check number, ``checks.PlacedCheck``) of its program checks, which
+            add to ``status`` (``checks.traced_status``); while a check has failed, an
+            assign keeps its variable's old value.
+    """
+    values: list = []
+    remaining = iter(keys or ())
+    placed = placed or {}
+    for op, wires in zip(segment.ops, segment.wiring):
+        args = [None if w[0] == "none" else inputs[w[1]] if w[0] == "in"
+                else values[w[1]][w[2]] for w in wires]
+        key = next(remaining) if draws_random(op) else None
+        if op in placed:
+            status = traced_status(status, *placed[op], args, status_dtype)
+        outputs = _lower_op(op, args, key)
+        if op.op_def.assigns and status is not None and args[0] is not None:
+            outputs = (jnp.where(status[0] == 0, outputs[0], args[0]), *outputs[1:])
+        values.append(outputs)
+    local = {op: j for j, op in enumerate(segment.ops)}
+    return [values[local[t.op]][t.value_index] for t in segment.outputs], status
 
 
 @dataclasses.dataclass(eq=False)

@@ -46,9 +46,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from graphnn.compiler.checks import RunChecks, traced_status
+from graphnn.compiler.checks import RunChecks
 from graphnn.compiler.cost import ProgramCost, program_cost
-from graphnn.compiler.lowering import (LARGE_CONSTANT, Executable, _lower_op, program_context,
+from graphnn.compiler.lowering import (LARGE_CONSTANT, Executable, program_context,
                                        uninitialized_error)
 from graphnn.compiler.memory import check_fits
 from graphnn.compiler.placement import collectives
@@ -57,7 +57,7 @@ from graphnn.compiler.rolled import lower_rolled
 from graphnn.compiler.segments import (SEGMENT_OPS, SplitPlan, computing_ops, freeze,
                                        split_plan)
 from graphnn.compiler.split_runs import SplitRuns, stacking_call
-from graphnn.compiler.segment_programs import (CompiledSegment, SplitSummary,
+from graphnn.compiler.segment_programs import (CompiledSegment, SplitSummary, run_segment,
                                                summarize_choices, xla_compile)
 from graphnn.compiler.xla_options import XlaChoice, choose
 from graphnn.framework.tensor import Tensor
@@ -431,35 +431,21 @@ class SplitExecutable(SplitRuns):
         checked, status_dtype = self._checked, self._status_dtype
         checks = [(op, number, self._checks.program[number]) for op, number in segment.checks]
         placed = {op: (number, check) for op, number, check in checks}
-        random = {self.plan.random_ops[i]: j for j, i in enumerate(segment.random)}
         static_outputs: dict = {}
 
         def body(*args):
             self.trace_count += 1
             inputs = [static_inputs[i] if p is None else args[p]
                       for i, p in enumerate(positions)]
-            keys = args[n_args:n_args + 2] if n_random else None
-            status = args[-1] if checked else None
-            values: list = []
-            for op, wires in zip(segment.ops, segment.wiring):
-                op_args = [None if w[0] == "none" else inputs[w[1]] if w[0] == "in"
-                           else values[w[1]][w[2]] for w in wires]
-                key = None
-                if op in random:
-                    key = jax.random.fold_in(keys[0][random[op]], keys[1][random[op]])
-                if op in placed:
-                    status = traced_status(status, *placed[op], op_args, status_dtype)
-                outputs = _lower_op(op, op_args, key)
-                if op.op_def.assigns and status is not None and op_args[0] is not None:
-                    outputs = (jnp.where(status[0] == 0, outputs[0], op_args[0]), *outputs[1:])
-                values.append(outputs)
-            local = {op: j for j, op in enumerate(segment.ops)}
-            results = []
-            for position, tensor in enumerate(segment.outputs):
-                value = values[local[tensor.op]][tensor.value_index]
+            keys = None
+            if n_random:
+                keys = [jax.random.fold_in(args[n_args][j], args[n_args + 1][j])
+                        for j in range(n_random)]
+            results, status = run_segment(segment, inputs, keys, placed,
+                                          args[-1] if checked else None, status_dtype)
+            for position, value in enumerate(results):
                 if isinstance(value, np.ndarray):
                     static_outputs[position] = value
-                results.append(value)
             return tuple(results) + ((status,) if checked else ())
 
         # Under a placement, each argument comes as its spec says and the keys and status
