@@ -31,7 +31,10 @@ def _special(value):
         pool = [0, 1, -1, 7, -7, info.min, info.max] if dtype.kind == "i" else [0, 1, 7,
                                                                                info.max]
     else:
-        pool = [0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 3.0, 1e30, -2.5e-3]
+        # A subnormal, and a value whose square is one: XLA's CPU code flushes them to zero.
+        tiny = np.finfo(dtype).tiny
+        pool = [0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 3.0, 1e30, -2.5e-3,
+                tiny / 4, np.sqrt(tiny) / 2]
     return np.resize(np.array(pool, dtype), value.shape)
 
 
