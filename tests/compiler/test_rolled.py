@@ -140,3 +140,18 @@ def test_per_step_constants_that_differ_only_in_sign_of_zero_stay_apart():
         c = gn.constant(0.0 if t % 2 == 0 else -0.0)
         h = gn.tanh(h) * 0.5 + gn.tanh(1.0 / (gn.abs(h) * c)) * 0.1
     _compare_rolled([h], {x: np.ones(3, np.float32)})
+
+
+@pytest.mark.parametrize("mode", ["auto", "default"])
+def test_a_rolled_program_is_compiled_for_compile_time_in_auto_mode_only(mode):
+    loss, train, variables, feed = rnn(24, gn.train.GradientDescentOptimizer(0.1))
+    with gn.Session(xla_options=mode, **ROLL) as sess:
+        sess.run(gn.global_variables_initializer())
+        report = sess.compile_report([train, loss], feed)
+    assert len(report.split.loops) == 2
+    options = report.xla_choice.options
+    if mode == "auto":
+        assert options["xla_backend_optimization_level"] == 1
+        assert "rolled into loops" in report.xla_choice.reason
+    else:
+        assert options == {}
