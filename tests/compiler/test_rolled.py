@@ -152,6 +152,7 @@ def test_a_rolled_program_is_compiled_for_compile_time_in_auto_mode_only(mode):
     options = report.xla_choice.options
     if mode == "auto":
         assert options["xla_backend_optimization_level"] == 1
+        assert options["xla_cpu_copy_insertion_use_region_analysis"]
         assert "rolled into loops" in report.xla_choice.reason
     else:
         assert options == {}
