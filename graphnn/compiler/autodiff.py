@@ -5,7 +5,8 @@ number). The bookkeeping lives here, never in the rules: pruning to the path and
 stopping at ``stop_gradient``/``stop_gradients`` (``gradient_paths.gradient_path``,
 which ``explain_gradient`` shares), checking each rule's gradient against its input's
 shape and dtype, un-broadcasting each gradient that leads back to an x to its input's
-shape (also when shapes are unknown until a run), summing the contributions of fan-out with one AddN, and
+shape (also when shapes are unknown until a run; one shape constant per input of known
+shape for the whole call), summing the contributions of fan-out with one AddN, and
 refusing a path through an op that declares why it has none (an unbounded loop) rather
 than returning a gradient that silently misses that path. Rules of control-flow ops
 receive this driver (``OpDef.differentiates_bodies``) to differentiate their bodies.
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import numpy as np
+
 from graphnn.compiler.gradient_paths import (gradient_path, gradient_reach, refused_crossings,
                                              stop_set)
 from graphnn.framework.gc_pause import gc_paused
-from graphnn.framework.graph import Operation, convert_to_tensor, graph_of
+from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.array import reshape
@@ -37,18 +40,45 @@ def _as_list(values: Any) -> list:
     return [values]
 
 
-def _unbroadcast(op: Operation, grad: Tensor, x: Tensor) -> Tensor:
+class _ShapeConstants:
+    """The shapes one ``gradients`` call sums gradients back to: one constant per tensor of
+    fully known shape, made under the call's root scope (``root``) as part of the gradient of
+    that tensor's op.
+
+    A bias added at every step of an unrolled loop is un-broadcast once per step: a Shape
+    op per step would add as many ops, which the compiler then folds and merges one by one.
+    """
+
+    def __init__(self, graph: Graph, root: str):
+        self._graph, self._root = graph, root
+        self._made: dict[Tensor, Tensor] = {}
+
+    def shape_of(self, x: Tensor) -> Tensor:
+        """``x``'s shape as an int32 tensor: a constant when fully known, else ``shape(x)``."""
+        if not x.shape.is_fully_defined():
+            return shape_of(x)
+        const = self._made.get(x)
+        if const is None:
+            graph = self._graph
+            with graph.name_scope(self._root), graph.gradient_provenance(x.op):
+                const = self._made[x] = graph.constant(
+                    np.array(x.shape.as_list(), np.int32), name="Shape")
+        return const
+
+
+def _unbroadcast(op: Operation, grad: Tensor, x: Tensor,
+                 shapes: _ShapeConstants) -> Tensor:
     """Sums ``grad`` back to ``x``'s shape where the forward op broadcast ``x``.
 
     Nothing is added when the static shapes show there is nothing to sum: equal and fully
     known, or equal with a known rank for an op that does not broadcast. Otherwise (an
     unknown rank, or unknown dimensions that a run may broadcast) a SumToShape to
-    ``shape(x)``, which the compiler removes where a run's shapes make it the identity.
+    ``x``'s shape, which the compiler removes where a run's shapes make it the identity.
     """
     if grad.shape == x.shape and x.shape.ndims is not None and (
             x.shape.is_fully_defined() or not op.op_def.broadcasts):
         return grad
-    return apply("SumToShape", [grad, shape_of(x)])
+    return apply("SumToShape", [grad, shapes.shape_of(x)])
 
 
 def _broadcasts_to(source: TensorShape, target: TensorShape) -> bool:
@@ -139,6 +169,7 @@ def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
             pending.setdefault(y, []).append(grad_y)
 
         results: dict[Tensor, Optional[Tensor]] = {}
+        shapes = _ShapeConstants(graph, root)
         for op in gradient_path(ys, reach, stop):
             with graph.name_scope(f"{root}{op.name}_grad/"), graph.gradient_provenance(op):
                 out_grads = []
@@ -148,7 +179,7 @@ def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
                         results[tensor] = total
                     out_grads.append(None if tensor in stop else total)
                 if any(g is not None for g in out_grads):
-                    _backprop_op(op, out_grads, reach, pending)
+                    _backprop_op(op, out_grads, reach, pending, shapes)
 
     with graph.name_scope(root):
         answers = []
@@ -161,7 +192,8 @@ def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
     return answers
 
 
-def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict) -> None:
+def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict,
+                 shapes: _ShapeConstants) -> None:
     """Adds ``op``'s input gradients to ``pending`` (inside op's gradient name scope).
 
     Only inputs in ``reach`` lead back to an x: a gradient the rule returns for any other
@@ -184,7 +216,7 @@ def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict) -> N
             continue
         _check_gradient(op, index, grad)
         if tensor in reach:
-            pending.setdefault(tensor, []).append(_unbroadcast(op, grad, tensor))
+            pending.setdefault(tensor, []).append(_unbroadcast(op, grad, tensor, shapes))
 
 
 def hessians(ys: Any, xs: Any, name: str = "hessians") -> list:

@@ -164,6 +164,39 @@ def test_broadcasting_is_undone_for_a_bias_added_to_a_batch(batch):
     np.testing.assert_allclose(got_s, np.sum((xv + [0.5, -1.0, 2.0]) * w), rtol=1e-5)
 
 
+def test_a_bias_added_at_every_step_is_summed_to_one_shape_constant():
+    # An unrolled loop un-broadcasts its bias once per step: every SumToShape reads the
+    # same shape constant (made under the gradients scope, as part of b's gradient), not a
+    # Shape op per step for the compiler to fold and merge.
+    graph = gn.get_default_graph()
+    x = gn.placeholder(gn.float32, [2, 3], name="x")
+    b = gn.Variable(np.array([0.5, -1.0, 2.0], np.float32), name="b")
+    h = x
+    for _ in range(4):
+        h = gn.tanh(h + b)
+    before = graph.num_ops
+    db, = gn.gradients(gn.reduce_sum(h), b)
+    added = _new_ops(graph, before)
+    sums = [op for op in added if op.type == "SumToShape"]
+    assert len(sums) == 4 and not [op for op in added if op.type == "Shape" and b in op.inputs]
+    shape = sums[0].inputs[1].op
+    assert {op.inputs[1].op for op in sums} == {shape}
+    assert shape.type == "Const" and shape.name == "gradients/Shape" and shape.gradient_of is b.op
+    np.testing.assert_array_equal(shape.attrs["value"], [3])
+
+    xv = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    bv = np.array([0.5, -1.0, 2.0], np.float32)
+    hv, dh = xv, []
+    for _ in range(4):
+        hv = np.tanh(hv + bv)
+        dh.append(1 - hv ** 2)
+    expected, grad = np.zeros(3), np.ones((2, 3))
+    for d in reversed(dh):
+        grad = grad * d
+        expected = expected + grad.sum(axis=0)
+    np.testing.assert_allclose(_run(db, {x: xv}), expected, rtol=1e-5)
+
+
 def test_fan_out_mixing_broadcast_and_plain_uses_sums_to_the_variables_shape():
     x = gn.placeholder(gn.float64, [None, 3], name="x")
     b = gn.Variable(np.array([1.0, -2.0, 0.5]), name="b")
