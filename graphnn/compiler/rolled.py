@@ -84,21 +84,17 @@ def find_loops(split: SplitPlan, results: set) -> list:
         results: values the run returns (fetches, the variables' final values).
     """
     segments = split.segments
-    made_in = {t: n for n, s in enumerate(segments) for op in s.ops for t in op.outputs}
-    readers: dict = {}
-    for n, segment in enumerate(segments):
-        for value in segment.inputs:
-            readers.setdefault(value, []).append(n)
     loops, start = [], 0
     while start < len(segments):
+        key = segments[start].shape_key  # equal keys of one plan are one object
         end = start + 1
-        while end < len(segments) and segments[end].shape_key == segments[start].shape_key:
+        while end < len(segments) and segments[end].shape_key is key:
             end += 1
         loop = None
         if not segments[start].checks:
             for first in (start, start + 1):  # the first member may start differently
                 if end - first >= ROLL_MIN:
-                    loop = _as_loop(segments, first, end, made_in, readers, results)
+                    loop = _as_loop(split, first, end, results)
                     if loop is not None:
                         break
         if loop is not None:
@@ -107,29 +103,31 @@ def find_loops(split: SplitPlan, results: set) -> list:
     return loops
 
 
-def _as_loop(segments: list, first: int, end: int, made_in: dict, readers: dict,
-             results: set) -> Optional[Loop]:
-    """``segments[first:end]`` as a Loop, or None when they do not pass values one way."""
-    members = segments[first:end]
+def _as_loop(split: SplitPlan, first: int, end: int, results: set) -> Optional[Loop]:
+    """``split.segments[first:end]`` as a Loop, or None when they do not pass values one
+    way."""
+    members = split.segments[first:end]
+    begin, after = split.bounds[first][0], split.bounds[end - 1][1]
     invariant, carried, stepped = [], {}, []
     for p in range(len(members[0].inputs)):
         values = [m.inputs[p] for m in members]
         if all(v is values[0] for v in values):
             invariant.append(p)
             continue
-        sources = [_output_position(members[i - 1], v) for i, v in enumerate(values) if i]
-        if sources[0] is not None and all(q == sources[0] for q in sources):
-            carried[p] = sources[0]
-        elif all(made_in.get(v, -1) < first for v in values):
+        source = _output_position(members[0], values[1])
+        if source is not None and all(v is m.outputs[source]
+                                      for v, m in zip(values[1:], members)):
+            carried[p] = source
+        elif all(split.index.get(v.op, -1) < begin for v in values):
             stepped.append(p)
         else:
             return None
     stacked, final = [], []
-    last = first + len(members) - 1
+    last_read = split.last_read
     for q in range(len(members[0].outputs)):
-        outside = [n for n, m in enumerate(members, first) if m.outputs[q] in results
-                   or any(r >= end for r in readers.get(m.outputs[q], ()))]
-        if outside == [last] and q in carried.values():
+        outside = [n for n, m in enumerate(members) if m.outputs[q] in results
+                   or last_read.get(m.outputs[q], -1) >= after]
+        if outside == [len(members) - 1] and q in carried.values():
             final.append(q)
         elif outside:
             stacked.append(q)

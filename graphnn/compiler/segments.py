@@ -9,8 +9,10 @@ whole (``compiler.lowering.Executable``). This module plans the cut (``split_pla
 executable that runs the pieces is ``compiler.split_executable``.
 
 1. **Order.** The ops are scheduled in the order the user created them (Kahn's algorithm
-   keyed by creation id, ops a rewrite made following their inputs), which keeps the steps
-   of an unrolled loop together and their gradients in step order.
+   keyed by creation id, ops a rewrite made following their inputs; usually the ops
+   sorted by creation id are already in a topological order, which is then taken as it
+   is), which keeps the steps of an unrolled loop together and their gradients in step
+   order.
 2. **Cuts.** Each segment takes a whole number of periods of the op sequence where it
    repeats (an unrolled RNN, a deep stack of identical blocks), so repeated structure
    gives identical segments; where it does not repeat, the cut goes where the fewest
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import itertools
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,7 @@ import numpy as np
 from graphnn.compiler.plan import Plan
 from graphnn.framework.dtypes import DType
 from graphnn.framework.graph import Operation
+from graphnn.framework.registry import lookup
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.math import ADD_N_OP
@@ -112,7 +116,10 @@ class Segment:
             variables need (Tensors).
         random: positions in ``plan.random_ops`` of its random ops, in order.
         checks: (op, check number) of its program checks.
-        shape_key: the part of its structural key that does not depend on input values.
+        shape_key: the part of its structural key that does not depend on input values,
+            with its ops' signatures numbered as in its ``SplitPlan`` (segments of one
+            plan with equal keys share the key object); ``SplitPlan.structure`` gives it
+            in full.
     """
 
     ops: list
@@ -134,7 +141,13 @@ class SplitPlan:
             where the op sees the current value (assigns, reads after a control
             dependency on an assign); None where a whole program passes None.
         final: variable op -> the Tensor holding its value at the end of the run.
-        period: the repeat periods the cuts were aligned to, per segment (1: none found).
+        periods: the repeat periods the cuts were aligned to, per segment (1: none found).
+        signatures: the op signatures (type, attributes, output shapes and dtypes) by the
+            numbers the segments' ``shape_key`` holds.
+        index: op -> its position in the run order.
+        bounds: per segment, the (begin, end) positions of its ops in the run order.
+        last_read: tensor -> the position of the last op that reads it (the number of ops
+            for the fetches and the variables' final values, which the run returns).
         unit_runs: how many repeated runs were cut into single periods (``unit_periods``).
     """
 
@@ -142,7 +155,21 @@ class SplitPlan:
     reads: dict
     final: dict
     periods: list
+    signatures: list
+    index: dict
+    bounds: list
+    last_read: dict
     unit_runs: int = 0
+    _structures: dict = dataclasses.field(default_factory=dict)
+
+    def structure(self, segment: Segment) -> tuple:
+        """``segment.shape_key`` with its signatures in full, which tells structures of
+        different plans apart (the compiled segments of a session are shared)."""
+        key = segment.shape_key
+        if key not in self._structures:
+            numbers, *rest = key
+            self._structures[key] = (tuple(self.signatures[n] for n in numbers), *rest)
+        return self._structures[key]
 
 
 def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
@@ -151,8 +178,6 @@ def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
 
     Two assigns to one variable keep the plan's order (their results depend on it).
     """
-    fed = set(plan.feeds)
-    position = {op: i for i, op in enumerate(plan.ops)}
     priority: dict = {}
     for op in plan.ops:
         user = origin.get(op)
@@ -160,22 +185,78 @@ def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
             priority[op] = user._id
         else:  # made by a rewrite: right after its latest input
             priority[op] = max((priority[t.op] for t in op.inputs), default=-1)
-    compute = [op for op in plan.ops if not _is_source(op, fed)]
+    fed = set(plan.feeds)
+    fed_ops = {t.op for t in fed}
+    compute = [op for op in plan.ops if op.type not in _SOURCE_TYPES
+               and (op not in fed_ops or not _is_source(op, fed))]
+    assigning = {kind: lookup(kind).assigns for kind in {op.type for op in compute}}
+    # The order is the topological one that takes the ready op of lowest (priority, plan
+    # position) first. Sorted by that key, the ops are usually already in a topological
+    # order, which is then that one: every op is ready when its turn comes.
+    order = sorted(compute, key=priority.__getitem__)  # stable: ties keep plan order
+    if not _topological(compute, order, assigning):
+        order = _kahn(compute, _dependencies(compute, assigning), priority)
+
+    reads, current = {}, {}
+    fresh_reads = plan.fresh_reads
+    for op in order:
+        values = list(op.inputs)
+        fresh = fresh_reads.get(op) if fresh_reads else None
+        if fresh:
+            values = [current.get(t.op, t) if t.op in fresh else t for t in values]
+        if assigning[op.type]:
+            values[0] = current.get(op.inputs[0].op, op.inputs[0])
+            current[op.inputs[0].op] = op.outputs[0]
+        reads[op] = values
+    return _accumulate_sums(order, reads), reads, current
+
+
+_SOURCE_TYPES = (CONST_OP, VARIABLE_OP)
+
+
+def _topological(compute: list, order: list, assigning: dict) -> bool:
+    """Whether ``order`` (the ops of ``compute``, which is in plan order) puts every op
+    after the ops it must follow (``_dependencies``)."""
+    at = {op: i for i, op in enumerate(order)}
+    last_assign: dict = {}
+    for op in compute:
+        i = at[op]
+        if any(at.get(t.op, -1) > i for t in op.inputs) or op.control_inputs and any(
+                at.get(c, -1) > i for c in op.control_inputs):
+            return False
+        if assigning[op.type]:
+            previous = last_assign.get(op.inputs[0].op)
+            if previous is not None and at[previous] > i:
+                return False
+            last_assign[op.inputs[0].op] = op
+    return True
+
+
+def _dependencies(compute: list, assigning: dict) -> dict:
+    """op -> the ops of ``compute`` it must follow (its inputs' and control inputs' ops, and
+    the assign to the same variable before it), for the ops that have any."""
     members = set(compute)
-    assigns = {op for op in compute if op.op_def.assigns}
-    before: dict = {op: [] for op in compute}
+    before: dict = {}
     last_assign: dict = {}
     for op in compute:
         deps = {t.op for t in op.inputs if t.op in members}
         if op.control_inputs:
             deps.update(c for c in op.control_inputs if c in members)
-        if op in assigns:
+        if assigning[op.type]:
             previous = last_assign.get(op.inputs[0].op)
             if previous is not None:
                 deps.add(previous)
             last_assign[op.inputs[0].op] = op
-        before[op] = deps
-    waiting = {op: len(deps) for op, deps in before.items()}
+        if deps:
+            before[op] = deps
+    return before
+
+
+def _kahn(compute: list, before: dict, priority: dict) -> list:
+    """Kahn's algorithm over ``compute``, taking the ready op of lowest (priority, plan
+    position) first."""
+    position = {op: i for i, op in enumerate(compute)}
+    waiting = {op: len(before.get(op, ())) for op in compute}
     after: dict = {op: [] for op in compute}
     for op, deps in before.items():
         for dep in deps:
@@ -190,18 +271,7 @@ def schedule(plan: Plan, origin: dict) -> tuple[list, dict, dict]:
             waiting[successor] -= 1
             if not waiting[successor]:
                 heapq.heappush(ready, (priority[successor], position[successor], successor))
-
-    reads, current = {}, {}
-    for op in order:
-        values = list(op.inputs)
-        fresh = plan.fresh_reads.get(op)
-        if fresh:
-            values = [current.get(t.op, t) if t.op in fresh else t for t in values]
-        if op in assigns:
-            values[0] = current.get(op.inputs[0].op, op.inputs[0])
-            current[op.inputs[0].op] = op.outputs[0]
-        reads[op] = values
-    return _accumulate_sums(order, reads), reads, current
+    return order
 
 
 def _accumulate_sums(order: list, reads: dict) -> list:
@@ -246,8 +316,107 @@ def _partial_sum(total: Operation, terms: list) -> Operation:
     return added
 
 
-def _op_signature(op: Operation) -> tuple:
-    return (op.type, freeze(op.attrs), tuple((t.dtype, t.shape) for t in op.outputs))
+def _signature_ids(order: list) -> tuple[list, list]:
+    """Per op of ``order``, the number of its signature (type, attributes, output shapes
+    and dtypes: ops of one signature lower alike given alike inputs), and the signatures
+    by number."""
+    numbers: dict = {}
+    frozen: dict = {}  # attributes of simple values (most ops) are frozen once per value
+    ids = []
+    for op in order:
+        attrs = op.attrs
+        if not attrs:
+            attributes = ()
+        else:
+            types = tuple(map(type, attrs.values()))
+            if _SIMPLE.issuperset(types):  # equal values of these types freeze alike
+                key = (tuple(attrs.items()), types)
+                attributes = frozen.get(key)
+                if attributes is None:
+                    attributes = frozen[key] = freeze(attrs)
+            else:
+                attributes = freeze(attrs)
+        # A dtype by its name and a shape by its dims hash without Python-level calls.
+        signature = (op.type, attributes,
+                     tuple([(t.dtype.name, t.shape.dims) for t in op.outputs]))
+        ids.append(numbers.setdefault(signature, len(numbers)))
+    return ids, list(numbers)
+
+
+# Attribute values that freeze to their type and value (floats do not: 0.0 == -0.0).
+_SIMPLE = frozenset({bool, int, str, type(None), DType, TensorShape})
+
+
+def _producers(plan: Plan, order: list, reads: dict, index: dict) -> list:
+    """Per op of ``order``, where each value it reads comes from: the position of the op
+    that makes it, -1 for none (no value, or a variable the run does not read), -2 for a
+    source (a feed, a read variable, a constant)."""
+    fed, read_variables = set(plan.feeds), set(plan.reads)
+    producers = []
+    for op in order:
+        where = []
+        for value in reads[op]:
+            if value is None:
+                where.append(-1)
+                continue
+            position = index.get(value.op)
+            if position is not None:
+                where.append(position)
+            elif value.op.type == VARIABLE_OP and value not in fed \
+                    and value.op not in read_variables:
+                where.append(-1)
+            else:
+                where.append(-2)
+        producers.append(tuple(where))
+    return producers
+
+
+def _row_ids(table: np.ndarray) -> np.ndarray:
+    """A number per row of ``table``, equal for equal rows."""
+    if not len(table):
+        return np.zeros(0, np.int64)
+    ranked = np.lexsort(table.T)
+    rows = table[ranked]
+    new = np.empty(len(rows), bool)
+    new[0] = True
+    np.any(rows[1:] != rows[:-1], axis=1, out=new[1:])
+    ids = np.empty(len(rows), np.int64)
+    ids[ranked] = np.cumsum(new)
+    return ids
+
+
+class _Kinds:
+    """Numbers for the ops of an order that tell which ops repeat: equal when two ops have
+    one signature and read their inputs from as many ops back (inputs from further back,
+    or from no op of the order, alike)."""
+
+    def __init__(self, signature_ids: list, producers: list) -> None:
+        n = len(producers)
+        counts = np.fromiter(map(len, producers), np.int64, n)
+        flat = np.fromiter(itertools.chain.from_iterable(producers), np.int64,
+                           int(counts.sum()))
+        rows = np.repeat(np.arange(n), counts)
+        columns = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
+        distance = np.where(flat >= 0, rows - flat, -1)
+        distance[distance > MAX_PERIOD] = -1
+        # Column 0 the signature, then the inputs' distances (-2: no such input).
+        self.table = np.full((n, int(counts.max(initial=0)) + 1), -2, np.int64)
+        self.table[:, 0] = signature_ids
+        self.table[rows, columns + 1] = distance
+        self.signatures = np.asarray(signature_ids, np.int64)
+        self.all = _row_ids(self.table)  # inputs up to MAX_PERIOD back told apart
+        self._within: dict = {}
+
+    def within(self, period: int) -> np.ndarray:
+        """The kinds with inputs from more than ``period`` ops back alike: for cuts into
+        single periods, where those come from outside the period whatever their distance
+        (a gradient step reading its forward step)."""
+        if period not in self._within:
+            table = self.table.copy()
+            distances = table[:, 1:]
+            distances[distances > period] = -1
+            self._within[period] = _row_ids(table)
+        return self._within[period]
 
 
 def _period_at(kinds: np.ndarray, start: int, limit: int) -> int:
@@ -303,46 +472,68 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
             ``segment_ops`` ops.
     """
     order, reads, final = schedule(plan, origin)
-    fed = set(plan.feeds)
-    # Signatures with inputs as offsets back in the order (far ones alike) find periods.
     index = {op: i for i, op in enumerate(order)}
-    interned: dict = {}
-    signatures = [_op_signature(op) for op in order]
-    kinds = np.empty(len(order), np.int64)
-    all_offsets = []
-    for i, op in enumerate(order):
-        offsets = tuple(i - index[t.op] if t is not None and t.op in index
-                        and i - index[t.op] <= MAX_PERIOD else -1 for t in reads[op])
-        all_offsets.append(offsets)
-        kinds[i] = interned.setdefault((signatures[i], offsets), len(interned))
-    # For cuts into single periods p, inputs from more than p ops back come from outside the
-    # period whatever their distance (a gradient step reading its forward step); such a
-    # period is found from the ops' signatures alone, then checked with these kinds.
-    signature_kinds = np.array([interned.setdefault(("signature", sig), len(interned))
-                                for sig in signatures], np.int64)
-    width = max((len(o) for o in all_offsets), default=0)
-    offsets_table = np.full((len(order), width + 1), -2, np.int64)  # -2: no such input
-    offsets_table[:, 0] = signature_kinds
-    for i, offsets in enumerate(all_offsets):
-        offsets_table[i, 1:1 + len(offsets)] = offsets
-    within: dict = {}
+    signature_ids, signatures = _signature_ids(order)
+    producers = _producers(plan, order, reads, index)
+    last_read = _last_reads(plan, order, reads, final)
+    bounds, periods, unit_runs = _cut(_Kinds(signature_ids, producers), segment_ops,
+                                      unit_periods, lambda: _crossing(index, last_read))
+    numbered = {placed.op: n for n, placed in enumerate(checks)}
+    random_index = {op: i for i, op in enumerate(plan.random_ops)}
+    segments, keys = [], {}
+    for begin, end in bounds:
+        ops = order[begin:end]
+        inputs, input_index, wiring = [], {}, []
+        for op, where in zip(ops, producers[begin:end]):
+            wires = []
+            for value, position in zip(reads[op], where):
+                if position >= begin:
+                    wires.append(("op", position - begin, value.value_index))
+                elif position == -1:
+                    wires.append(_NONE)
+                else:
+                    k = input_index.get(value)
+                    if k is None:
+                        k = input_index[value] = len(inputs)
+                        inputs.append(value)
+                    wires.append(("in", k))
+            wiring.append(tuple(wires))
+        outputs = [t for op in ops for t in op.outputs if last_read.get(t, -1) >= end]
+        segment = Segment(ops=ops, wiring=wiring, inputs=inputs, outputs=outputs,
+                          random=[random_index[op] for op in ops if op in random_index]
+                          if random_index else [],
+                          checks=[(op, numbered[op]) for op in ops if op in numbered]
+                          if numbered else [])
+        key = (tuple(signature_ids[begin:end]), tuple(wiring),
+               tuple((index[t.op] - begin, t.value_index) for t in outputs),
+               tuple((index[op] - begin, number) for op, number in segment.checks))
+        segment.shape_key = keys.setdefault(key, key)  # equal keys one object: fast ==
+        segments.append(segment)
+    return SplitPlan(segments=segments, reads=reads, final=final, periods=periods,
+                     signatures=signatures, index=index, bounds=bounds, last_read=last_read,
+                     unit_runs=unit_runs)
 
-    def kinds_within(p: int) -> np.ndarray:
-        if p not in within:
-            table = offsets_table.copy()
-            table[:, 1:][table[:, 1:] > p] = -1
-            within[p] = np.unique(table, axis=0, return_inverse=True)[1].reshape(-1)
-        return within[p]
-    crossing = _crossing(order, index, reads, plan, final)
+
+_NONE = ("none",)
+
+
+def _cut(kinds: _Kinds, segment_ops: int, unit_periods: bool, crossing) -> tuple:
+    """(bounds, periods, unit runs): the (begin, end) positions of the segments, the repeat
+    period each cut was aligned to, and how many repeated runs were cut into single
+    periods. ``crossing()`` gives ``_crossing``'s counts, made only where needed."""
+    size_of_order = len(kinds.all)
     bounds, periods, start, unit_runs = [], [], 0, 0
-    while start < len(order):
-        period = _period_at(kinds, start, 2 * segment_ops)
+    crossed = None
+    while start < size_of_order:
+        period = _period_at(kinds.all, start, 2 * segment_ops)
         if unit_periods:
             # A repeat that starts within the next segment is cut from where it starts.
-            probe = _period_at(signature_kinds, start, 2 * segment_ops)
+            probe = _period_at(kinds.signatures, start, 2 * segment_ops)
             if probe == 1:
-                probe = _period_at(signature_kinds, start + segment_ops // 2, 2 * segment_ops)
-            offset, repeats = _periodic_run(kinds_within(probe), start, probe,
+                probe = _period_at(kinds.signatures, start + segment_ops // 2, 2 * segment_ops)
+            # Such a period is found from the ops' signatures alone, then checked with
+            # their inputs' distances up to the period.
+            offset, repeats = _periodic_run(kinds.within(probe), start, probe,
                                             max(probe, segment_ops)) if probe > 1 else (0, 0)
             if repeats:
                 unit_runs += 1
@@ -360,89 +551,43 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
             size = period * max(1, round(segment_ops / period))
         else:  # no repeat to follow: cut where the fewest values cross
             low = start + max(1, segment_ops * 3 // 4)
-            high = min(len(order), start + segment_ops * 5 // 4)
-            size = (low + int(np.argmin(crossing[low:high + 1])) - start) if low <= high \
-                else segment_ops
-        if len(order) - (start + size) < segment_ops // 2:
-            size = len(order) - start  # no small remainder at the end
+            high = min(size_of_order, start + segment_ops * 5 // 4)
+            if low <= high:
+                crossed = crossing() if crossed is None else crossed
+                size = low + int(np.argmin(crossed[low:high + 1])) - start
+            else:
+                size = segment_ops
+        if size_of_order - (start + size) < segment_ops // 2:
+            size = size_of_order - start  # no small remainder at the end
         bounds.append((start, start + size))
         periods.append(period)
         start += size
-
-    segment_of = {}
-    for number, (begin, end) in enumerate(bounds):
-        for op in order[begin:end]:
-            segment_of[op] = number
-    needed_after = _last_uses(plan, order, reads, final, segment_of, len(bounds))
-    numbered = {placed.op: n for n, placed in enumerate(checks)}
-    random_index = {op: i for i, op in enumerate(plan.random_ops)}
-    segments = []
-    for number, (begin, end) in enumerate(bounds):
-        ops = order[begin:end]
-        local = {op: j for j, op in enumerate(ops)}
-        inputs, input_index, wiring = [], {}, []
-        for op in ops:
-            wires = []
-            for value in reads[op]:
-                if value is None or (value.op.type == VARIABLE_OP and value not in fed
-                                     and value.op not in plan.reads):
-                    wires.append(("none",))
-                elif value.op in local:
-                    wires.append(("op", local[value.op], value.value_index))
-                else:
-                    if value not in input_index:
-                        input_index[value] = len(inputs)
-                        inputs.append(value)
-                    wires.append(("in", input_index[value]))
-            wiring.append(tuple(wires))
-        outputs = [t for op in ops for t in op.outputs if needed_after.get(t, -1) > number]
-        segment = Segment(ops=ops, wiring=wiring, inputs=inputs, outputs=outputs,
-                          random=[random_index[op] for op in ops if op in random_index],
-                          checks=[(op, numbered[op]) for op in ops if op in numbered])
-        segment.shape_key = _shape_key(segment, local, signatures[begin:end])
-        segments.append(segment)
-    return SplitPlan(segments=segments, reads=reads, final=final, periods=periods,
-                     unit_runs=unit_runs)
+    return bounds, periods, unit_runs
 
 
-def _crossing(order: list, index: dict, reads: dict, plan: Plan, final: dict) -> np.ndarray:
-    """``crossing[i]``: how many values made before position i of ``order`` are read at or
-    after it (the values a cut before op i passes from one segment to the next)."""
+def _last_reads(plan: Plan, order: list, reads: dict, final: dict) -> dict:
+    """Tensor -> the position in ``order`` of the last op that reads it (``len(order)``
+    for the fetches and the variables' final values, which the run returns)."""
     last = {}
     for i, op in enumerate(order):
         for value in reads[op]:
-            if value is not None and value.op in index:
-                last[value] = i
-    for value in [f for f in plan.fetches if isinstance(f, Tensor)] + list(final.values()):
-        if value.op in index:
-            last[value] = len(order)
-    change = np.zeros(len(order) + 2, np.int64)
-    for value, used in last.items():
-        change[index[value.op] + 1] += 1
-        change[used + 1] -= 1
-    return np.cumsum(change)[:len(order) + 1]
-
-
-def _last_uses(plan: Plan, order: list, reads: dict, final: dict, segment_of: dict,
-               count: int) -> dict:
-    """Tensor -> the last segment that reads it (``count`` for the fetches and the
-    variables' final values, which the run returns)."""
-    last = {}
-    for op in order:
-        where = segment_of[op]
-        for value in reads[op]:
-            if value is not None and last.get(value, -1) < where:
-                last[value] = where
+            last[value] = i
+    last.pop(None, None)
     for fetch in plan.fetches:
         if isinstance(fetch, Tensor):
-            last[fetch] = count
+            last[fetch] = len(order)
     for value in final.values():
-        last[value] = count
+        last[value] = len(order)
     return last
 
 
-def _shape_key(segment: Segment, local: dict, signatures: list) -> tuple:
-    """The structure of ``segment`` apart from its inputs' values and shapes."""
-    outputs = tuple((local[t.op], t.value_index) for t in segment.outputs)
-    checks = tuple((local[op], number) for op, number in segment.checks)
-    return (tuple(signatures), tuple(segment.wiring), outputs, checks)
+def _crossing(index: dict, last_read: dict) -> np.ndarray:
+    """``crossing[i]``: how many values made before position i of the order are read at
+    or after it (the values a cut before op i passes from one segment to the next)."""
+    change = np.zeros(len(index) + 2, np.int64)
+    for value, used in last_read.items():
+        made = index.get(value.op)
+        if made is not None:
+            change[made + 1] += 1
+            change[used + 1] -= 1
+    return np.cumsum(change)[:len(index) + 1]

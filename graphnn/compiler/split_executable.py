@@ -289,8 +289,9 @@ class SplitExecutable(SplitRuns):
                             if self._donated_vars.get(v, -1) == number)
             out_shardings = tuple(result_shardings.get(t) for t in segment.outputs)
             # A segment with checks records their shapes while traced: never shared.
-            key = (segment.shape_key, tuple(described), donated, out_shardings, self._checked,
-                   self.plan.needs_x64, self._device, id(self) if segment.checks else None)
+            key = (self._split.structure(segment), tuple(described), donated, out_shardings,
+                   self._checked, self.plan.needs_x64, self._device,
+                   id(self) if segment.checks else None)
             entry = self._cache.get(key) or traced.get(key)
             if entry is None:
                 entry = traced[key] = self._compile_segment(segment, described, runtime,

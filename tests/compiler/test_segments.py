@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import graphnn as gn
+from graphnn.compiler.plan import make_plan
+from graphnn.compiler.segments import schedule
 from unrolled import check_run_loop_equals_runs, chain, rnn
 
 # Small thresholds so that small graphs are split (and the tests stay fast); these tests
@@ -248,3 +250,25 @@ def test_a_variable_read_and_assigned_in_one_segment_can_be_fetched():
         np.testing.assert_array_equal(old, [1, 2])
         np.testing.assert_array_equal(new, [2, 4])
         np.testing.assert_array_equal(sess.run(v), [2, 4])
+
+
+def test_the_cut_follows_creation_order_where_it_is_topological_and_inputs_where_not():
+    # The user's ops as the origin of a run graph's ops: "late" was created after "early",
+    # yet the run op standing for "early" reads the one standing for "late".
+    user = gn.Graph()
+    with user.as_default():
+        u = gn.placeholder(gn.float32, [2])
+        early, late, last = gn.sin(u).op, gn.cos(u).op, gn.exp(u).op
+    run = gn.Graph()
+    with run.as_default():
+        x = gn.placeholder(gn.float32, [2], name="x")
+        made_late = gn.tanh(x)
+        reads_it = gn.negative(made_late)
+        other = gn.abs(x)
+    plan = make_plan(run, [reads_it, other], [x])
+    origin = {made_late.op: late, reads_it.op: early, other.op: last}
+    order, reads, _ = schedule(plan, origin)
+    assert order == [made_late.op, reads_it.op, other.op]
+    assert reads[reads_it.op] == [made_late]
+    origin[other.op] = early  # of the ops ready, the one created first goes first
+    assert schedule(plan, origin)[0] == [other.op, made_late.op, reads_it.op]
