@@ -214,7 +214,9 @@ def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict,
     for index, (tensor, grad) in enumerate(zip(op.inputs, in_grads)):
         if grad is None or not tensor.dtype.is_floating:
             continue
-        _check_gradient(op, index, grad)
+        # (DTypes are singletons; a gradient of its input's very shape needs no more check.)
+        if grad.dtype is not tensor.dtype or grad.shape.dims != tensor.shape.dims:
+            _check_gradient(op, index, grad)
         if tensor in reach:
             pending.setdefault(tensor, []).append(_unbroadcast(op, grad, tensor, shapes))
 

@@ -95,11 +95,14 @@ def _foldable(op: Operation) -> bool:
     """Whether ``op`` computes its outputs from its inputs alone, now known."""
     opdef = op.op_def
     inputs = op.inputs
-    # Whether the inputs are known first: it rules out most ops of a program at once.
-    if opdef.from_shapes is not None and all(t.shape.is_fully_defined() for t in inputs):
-        pass
-    elif not inputs or not all(t.op.type == CONST_OP for t in inputs):
-        return False
+    # Whether the inputs are known first: it rules out most ops of a program at once
+    # (a loop, not all() of a generator: this is asked of every op).
+    if opdef.from_shapes is None or not all(t.shape.is_fully_defined() for t in inputs):
+        if not inputs:
+            return False
+        for tensor in inputs:
+            if tensor.op.type != CONST_OP:
+                return False
     if op.control_inputs or opdef.stateful or opdef.random or opdef.source \
             or opdef.lower is None or not op.outputs:
         return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import operator
 from typing import Sequence
 
 from graphnn.errors import InvalidArgumentError
@@ -97,8 +98,7 @@ def topological_order(graph: Graph, needed: set, fed: set) -> list:
     return order
 
 
-def _creation_order(op: Operation) -> int:
-    return op._id
+_creation_order = operator.attrgetter("_id")  # (attrgetter: no Python call per op)
 
 
 def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
@@ -128,10 +128,10 @@ def make_plan(graph: Graph, fetches: Sequence, feeds: Sequence[Tensor]) -> Plan:
             reads[f.op] = None
 
     fresh_reads = _fresh_reads(ops, fed)
-    tensors = [t for op in ops for t in op.outputs] + list(feeds)
+    used = {t.dtype for op in ops for t in op.outputs} | {t.dtype for t in feeds}
     return Plan(ops=ops, fetches=list(fetches), feeds=list(feeds), reads=list(reads),
                 writes=list(writes), fresh_reads=fresh_reads, random_ops=random_ops,
-                needs_x64=any(t.dtype.is_64bit for t in tensors))
+                needs_x64=any(dtype.is_64bit for dtype in used))
 
 
 def _fresh_reads(ops: list, fed: set) -> dict:

@@ -8,35 +8,31 @@ import numpy as np
 
 
 class DType:
-    """A tensor element type. Compare with ``==`` against DTypes, numpy dtypes or names."""
+    """A tensor element type. Compare with ``==`` against DTypes, numpy dtypes or names.
 
-    __slots__ = ("name", "as_numpy_dtype")
+    There is one DType object per type (``as_dtype`` and unpickling give it), so ``is``
+    compares two DTypes too.
+
+    Attributes:
+        name: "float32", "int64", ...
+        as_numpy_dtype: the numpy dtype.
+        is_floating, is_integer, is_bool, is_64bit: its kind and width.
+        is_string: byte strings: host values (TF 1 string constants, serialized
+            summaries), which a Session computes in Python and XLA never sees.
+    """
+
+    __slots__ = ("name", "as_numpy_dtype", "is_floating", "is_integer", "is_bool", "is_string",
+                 "is_64bit")
 
     def __init__(self, name: str, numpy_dtype: Any):
         self.name = name
         self.as_numpy_dtype = np.dtype(numpy_dtype)
-
-    @property
-    def is_floating(self) -> bool:
-        return self.name in ("float16", "bfloat16", "float32", "float64")
-
-    @property
-    def is_integer(self) -> bool:
-        return self.name.startswith(("int", "uint"))
-
-    @property
-    def is_bool(self) -> bool:
-        return self.name == "bool"
-
-    @property
-    def is_string(self) -> bool:
-        """Byte strings: host values (TF 1 string constants, serialized summaries), which
-        a Session computes in Python and XLA never sees."""
-        return self.name == "string"
-
-    @property
-    def is_64bit(self) -> bool:
-        return self.as_numpy_dtype.itemsize == 8
+        # Kinds are fixed per DType and asked of every tensor an op reads: computed once.
+        self.is_floating: bool = name in ("float16", "bfloat16", "float32", "float64")
+        self.is_integer: bool = name.startswith(("int", "uint"))
+        self.is_bool: bool = name == "bool"
+        self.is_string: bool = name == "string"
+        self.is_64bit: bool = self.as_numpy_dtype.itemsize == 8
 
     @property
     def size(self) -> int:
@@ -49,6 +45,8 @@ class DType:
         return self.name
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
         if isinstance(other, DType):
             return self is other
         try:

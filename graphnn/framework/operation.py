@@ -41,7 +41,10 @@ class Operation:
 
     @property
     def op_def(self) -> registry.OpDef:
-        return registry.lookup(self.type)
+        # Looked up at each use (a registered type's entry is the one in the table now), and
+        # directly in the table: the passes ask every op for it several times.
+        opdef = registry.OP_TABLE.get(self.type)
+        return opdef if opdef is not None else registry.lookup(self.type)
 
     @property
     def where(self) -> str:

@@ -191,7 +191,9 @@ def static_shape(shape: Tensor) -> TensorShape:
         return partial  # every dim, as its value would give, without computing that value
     known = static_value(shape)
     if known is not None:
-        return TensorShape([int(d) for d in np.reshape(known, -1)])
+        flat = np.reshape(known, -1)
+        # (tolist gives an int array's Python ints at once: a gradient asks this per step)
+        return TensorShape(flat.tolist() if flat.dtype.kind in "iu" else [int(d) for d in flat])
     if partial is not None:
         return partial
     rank = shape.shape[0] if shape.shape.ndims == 1 else None

@@ -321,24 +321,25 @@ register(OpDef(ADD_N_OP, infer=_add_n_infer, lower=_add_n_lower,
 # ----- MatMul ---------------------------------------------------------------------
 def _matmul_infer(inputs, transpose_a: bool = False, transpose_b: bool = False):
     a, b = inputs
-    if a.dtype != b.dtype:
+    dtype = a.dtype
+    if b.dtype is not dtype:  # (DTypes are singletons)
         raise DTypeError(f"MatMul operands must have one dtype; got {a.dtype} ('{a.name}') "
                          f"and {b.dtype} ('{b.name}')")
     check_dtype(a, "numeric")
-    if a.shape.ndims is None or b.shape.ndims is None:
-        return [(TensorShape(None), a.dtype)]
-    if a.shape.ndims < 2 or b.shape.ndims < 2:  # (no message formatted on the hot path)
+    dims_a, dims_b = a.shape.dims, b.shape.dims
+    if dims_a is None or dims_b is None:
+        return [(TensorShape(None), dtype)]
+    if len(dims_a) < 2 or len(dims_b) < 2:  # (no message formatted on the hot path)
         raise ShapeError(f"MatMul needs tensors of rank >= 2; got shapes {a.shape} and "
                          f"{b.shape}")
-    dims_a, dims_b = a.shape.as_list(), b.shape.as_list()
     rows, inner_a = dims_a[-2:] if not transpose_a else reversed(dims_a[-2:])
     inner_b, cols = dims_b[-2:] if not transpose_b else reversed(dims_b[-2:])
     if inner_a is not None and inner_b is not None and inner_a != inner_b:
         raise ShapeError(f"Dimensions must be equal, but are {inner_a} and {inner_b}")
     if len(dims_a) == 2 and len(dims_b) == 2:
-        return [(TensorShape([rows, cols]), a.dtype)]
+        return [(TensorShape((rows, cols)), dtype)]
     batch = broadcast_shapes(TensorShape(dims_a[:-2]), TensorShape(dims_b[:-2]))
-    return [(TensorShape(batch.as_list() + [rows, cols]), a.dtype)]
+    return [(TensorShape(batch.as_list() + [rows, cols]), dtype)]
 
 
 def _swap_last(x):
