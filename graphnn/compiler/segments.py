@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import itertools
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
+from graphnn.compiler.periods import Kinds, cut
 from graphnn.compiler.plan import Plan
 from graphnn.framework.dtypes import DType
 from graphnn.framework.graph import Operation
@@ -59,10 +59,6 @@ SPLIT_ABOVE = 2000
 # size (the unrolled RNN's 5 distinct segments: 2.0 s of XLA at 100 ops, 3.4 s at 200,
 # same run time), so segments are small.
 SEGMENT_OPS = 100
-# The longest period of a repeated structure that cuts are aligned to, and the share of
-# a window of ops that must repeat with that period.
-MAX_PERIOD = 200
-PERIOD_MATCH = 0.9
 # A sum of more computed terms than this (the gradient of a value used at every step) is
 # accumulated where its terms are made: as one op it would make a segment of thousands of
 # inputs, which XLA compiles in seconds, and keep every term alive until the end. Terms
@@ -221,9 +217,12 @@ def _topological(compute: list, order: list, assigning: dict) -> bool:
     last_assign: dict = {}
     for op in compute:
         i = at[op]
-        if any(at.get(t.op, -1) > i for t in op.inputs) or op.control_inputs and any(
-                at.get(c, -1) > i for c in op.control_inputs):
-            return False
+        for tensor in op.inputs:
+            if at.get(tensor.op, -1) > i:
+                return False
+        for control in op.control_inputs:
+            if at.get(control, -1) > i:
+                return False
         if assigning[op.type]:
             previous = last_assign.get(op.inputs[0].op)
             if previous is not None and at[previous] > i:
@@ -279,8 +278,8 @@ def _accumulate_sums(order: list, reads: dict) -> list:
     terms are ready, a partial AddN adds them to the sum so far, and the AddN itself adds
     the last partial sum to the terms left."""
     where = {op: i for i, op in enumerate(order)}
-    sums = {op for op in order if op.type == ADD_N_OP
-            and sum(t.op in where for t in reads[op]) > SUM_FAN_IN}
+    sums = [op for op in order if op.type == ADD_N_OP and len(reads[op]) > SUM_FAN_IN
+            and sum(t.op in where for t in reads[op]) > SUM_FAN_IN]
     if not sums:
         return order
     terms: dict = {}
@@ -289,12 +288,11 @@ def _accumulate_sums(order: list, reads: dict) -> list:
             if tensor.op in where:
                 terms.setdefault(tensor.op, []).append((total, tensor))
     partial: dict = {total: [] for total in sums}  # the sum so far (if any), then new terms
-    accumulated = []
-    for op in order:
-        if op in sums:
-            reads[op] = partial[op] + [t for t in reads[op] if t.op not in where]
-        accumulated.append(op)
-        for total, tensor in terms.get(op, ()):
+    accumulated, done = [], 0
+    for position in sorted(where[op] for op in terms):  # the ops in between stay as they are
+        accumulated += order[done:position + 1]
+        done = position + 1
+        for total, tensor in terms[order[position]]:
             pending = partial[total]
             pending.append(tensor)
             if len(pending) > SUM_GROUP:
@@ -302,6 +300,9 @@ def _accumulate_sums(order: list, reads: dict) -> list:
                 reads[added] = list(pending)
                 accumulated.append(added)
                 partial[total] = [added.outputs[0]]
+    accumulated += order[done:]
+    for total in sums:  # every term is made before its sum
+        reads[total] = partial[total] + [t for t in reads[total] if t.op not in where]
     return accumulated
 
 
@@ -347,115 +348,158 @@ def _signature_ids(order: list) -> tuple[list, list]:
 _SIMPLE = frozenset({bool, int, str, type(None), DType, TensorShape})
 
 
-def _producers(plan: Plan, order: list, reads: dict, index: dict) -> list:
-    """Per op of ``order``, where each value it reads comes from: the position of the op
-    that makes it, -1 for none (no value, or a variable the run does not read), -2 for a
-    source (a feed, a read variable, a constant)."""
-    fed, read_variables = set(plan.feeds), set(plan.reads)
-    producers = []
-    for op in order:
-        where = []
-        for value in reads[op]:
-            if value is None:
-                where.append(-1)
-                continue
-            position = index.get(value.op)
-            if position is not None:
-                where.append(position)
-            elif value.op.type == VARIABLE_OP and value not in fed \
-                    and value.op not in read_variables:
-                where.append(-1)
-            else:
-                where.append(-2)
-        producers.append(tuple(where))
-    return producers
+class _Wires:
+    """Where each value the ops of an order read comes from, one number per value read
+    (``codes``, op after op): -1 for none (no value, or a variable the run does not
+    read), ``-2 - k`` for the k-th source value (a feed, a read variable, a constant),
+    ``position * width + output index`` for a value made by the op at that position."""
+
+    def __init__(self, plan: Plan, order: list, reads: dict, index: dict) -> None:
+        fed, read_variables = set(plan.feeds), set(plan.reads)
+        self.width = width = 1 + max((len(op.outputs) for op in order), default=0)
+        sources: dict = {}
+        codes, counts = [], []
+        for op in order:
+            values = reads[op]
+            counts.append(len(values))
+            for value in values:
+                if value is None:
+                    codes.append(-1)
+                    continue
+                position = index.get(value.op)
+                if position is not None:
+                    codes.append(position * width + value.value_index)
+                elif value.op.type == VARIABLE_OP and value not in fed \
+                        and value.op not in read_variables:
+                    codes.append(-1)
+                else:
+                    codes.append(-2 - sources.setdefault(value, len(sources)))
+        self.codes = codes
+        self.counts = np.array(counts, np.int64)
+        self.array = np.array(codes, np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)]).tolist()
+
+    def producers(self) -> np.ndarray:
+        """Per value read, the position of the op that makes it (negative for none and
+        sources)."""
+        return np.where(self.array >= 0, self.array // self.width, -1)
 
 
-def _row_ids(table: np.ndarray) -> np.ndarray:
-    """A number per row of ``table``, equal for equal rows."""
-    if not len(table):
-        return np.zeros(0, np.int64)
-    ranked = np.lexsort(table.T)
-    rows = table[ranked]
-    new = np.empty(len(rows), bool)
-    new[0] = True
-    np.any(rows[1:] != rows[:-1], axis=1, out=new[1:])
-    ids = np.empty(len(rows), np.int64)
-    ids[ranked] = np.cumsum(new)
-    return ids
+class _Builder:
+    """Builds the Segments of a cut: one at a time, or a run of single periods at once."""
 
+    def __init__(self, plan: Plan, order: list, reads: dict, wires: _Wires,
+                 signature_ids: list, last_read: dict, index: dict, checks: list) -> None:
+        self.order, self.reads, self.wires = order, reads, wires
+        self.signature_ids, self.last_read, self.index = signature_ids, last_read, index
+        self.numbered = {placed.op: n for n, placed in enumerate(checks)}
+        self.random_index = {op: i for i, op in enumerate(plan.random_ops)}
+        self.keys: dict = {}  # equal shape keys as one object (find_loops compares them)
+        self.outputs_last = np.array([last_read.get(t, -1) for op in order
+                                      for t in op.outputs], np.int64)
+        counts = np.fromiter((len(op.outputs) for op in order), np.int64, len(order))
+        self.output_starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
 
-class _Kinds:
-    """Numbers for the ops of an order that tell which ops repeat: equal when two ops have
-    one signature and read their inputs from as many ops back (inputs from further back,
-    or from no op of the order, alike)."""
+    def segment(self, begin: int, end: int) -> Segment:
+        """The segment of the ops at positions ``begin`` to ``end``."""
+        ops = self.order[begin:end]
+        codes, width, low = self.wires.codes, self.wires.width, begin * self.wires.width
+        at = self.wires.starts[begin]
+        inputs, input_index, wiring = [], {}, []
+        for op in ops:
+            wires = []
+            for value in self.reads[op]:
+                code = codes[at]
+                at += 1
+                if code >= low:
+                    wires.append(("op", code // width - begin, value.value_index))
+                elif code == -1:
+                    wires.append(_NONE)
+                else:
+                    k = input_index.get(value)
+                    if k is None:
+                        k = input_index[value] = len(inputs)
+                        inputs.append(value)
+                    wires.append(("in", k))
+            wiring.append(tuple(wires))
+        last_read, index, numbered = self.last_read, self.index, self.numbered
+        outputs = [t for op in ops for t in op.outputs if last_read.get(t, -1) >= end]
+        segment = Segment(ops=ops, wiring=wiring, inputs=inputs, outputs=outputs,
+                          random=self._random(ops),
+                          checks=[(op, numbered[op]) for op in ops if op in numbered]
+                          if numbered else [])
+        key = (tuple(self.signature_ids[begin:end]), tuple(wiring),
+               tuple((index[t.op] - begin, t.value_index) for t in outputs),
+               tuple((index[op] - begin, number) for op, number in segment.checks))
+        segment.shape_key = self.keys.setdefault(key, key)
+        return segment
 
-    def __init__(self, signature_ids: list, producers: list) -> None:
-        n = len(producers)
-        counts = np.fromiter(map(len, producers), np.int64, n)
-        flat = np.fromiter(itertools.chain.from_iterable(producers), np.int64,
-                           int(counts.sum()))
-        rows = np.repeat(np.arange(n), counts)
-        columns = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
-        distance = np.where(flat >= 0, rows - flat, -1)
-        distance[distance > MAX_PERIOD] = -1
-        # Column 0 the signature, then the inputs' distances (-2: no such input).
-        self.table = np.full((n, int(counts.max(initial=0)) + 1), -2, np.int64)
-        self.table[:, 0] = signature_ids
-        self.table[rows, columns + 1] = distance
-        self.signatures = np.asarray(signature_ids, np.int64)
-        self.all = _row_ids(self.table)  # inputs up to MAX_PERIOD back told apart
-        self._within: dict = {}
+    def _random(self, ops: list) -> list:
+        random_index = self.random_index
+        return [random_index[op] for op in ops if op in random_index] if random_index else []
 
-    def within(self, period: int) -> np.ndarray:
-        """The kinds with inputs from more than ``period`` ops back alike: for cuts into
-        single periods, where those come from outside the period whatever their distance
-        (a gradient step reading its forward step)."""
-        if period not in self._within:
-            table = self.table.copy()
-            distances = table[:, 1:]
-            distances[distances > period] = -1
-            self._within[period] = _row_ids(table)
-        return self._within[period]
+    def run(self, begin: int, repeats: int, period: int) -> list:
+        """The segments of ``repeats`` single periods from position ``begin``. Where every
+        period reads alike (from the same relative positions, and outside values in the
+        same pattern) and passes on the same outputs, the first one's wiring and key
+        serve them all, and only their values are gathered."""
+        first = self.segment(begin, begin + period)
+        rest = range(begin + period, begin + repeats * period, period)
+        starts = np.arange(begin, begin + repeats * period, period)
+        shared = self._shared_reads(starts, period) if not self.numbered else None
+        outputs = self._shared_outputs(starts, period) if shared is not None else None
+        if outputs is None:
+            return [first] + [self.segment(b, b + period) for b in rest]
+        order, reads = self.order, self.reads
+        segments = [first]
+        for b in rest:
+            ops = order[b:b + period]
+            segment = Segment(ops=ops, wiring=first.wiring,
+                              inputs=[reads[ops[o]][s] for o, s in shared],
+                              outputs=[ops[o].outputs[k] for o, k in outputs],
+                              random=self._random(ops), checks=[])
+            segment.shape_key = first.shape_key
+            segments.append(segment)
+        return segments
 
+    def _shared_reads(self, starts: np.ndarray, period: int) -> Optional[list]:
+        """When the periods from ``starts`` read alike, the (op, argument) at which each of
+        their inputs is first read; else None."""
+        wires = self.wires
+        low, high = wires.starts[starts[0]], wires.starts[starts[-1] + period]
+        per = wires.starts[starts[0] + period] - low
+        if high - low != per * len(starts):
+            return None
+        rows = wires.array[low:high].reshape(len(starts), per)
+        offsets = (starts * wires.width)[:, None]
+        relative = np.where(rows >= offsets, rows - offsets, np.where(rows == -1, -1, -2))
+        if not (relative == relative[0]).all():
+            return None
+        columns = np.flatnonzero(relative[0] == -2)
+        outside = rows[:, columns]
+        same = outside[:, :, None] == outside[:, None, :]
+        if not (same == same[0]).all():
+            return None
+        firsts = sorted(columns[np.unique(outside[0], return_index=True)[1]].tolist())
+        arguments = [(o, s) for o, op in enumerate(self.order[starts[0]:starts[0] + period])
+                     for s in range(len(self.reads[op]))]
+        return [arguments[c] for c in firsts]
 
-def _period_at(kinds: np.ndarray, start: int, limit: int) -> int:
-    """The shortest period p of the op sequence ``kinds`` over ``limit`` elements from
-    ``start``: the smallest p up to MAX_PERIOD with ``kinds[i] == kinds[i + p]`` for nearly
-    all i there (a repeated block may begin after ``start``); 1 when none."""
-    window = kinds[start:start + limit]
-    for p in range(1, min(MAX_PERIOD, len(window) // 3) + 1):
-        if np.mean(window[p:] == window[:-p]) >= PERIOD_MATCH:
-            return p
-    return 1
-
-
-def _periodic_run(kinds: np.ndarray, start: int, period: int, reach: int) -> tuple[int, int]:
-    """(offset, repeats): the first offset below ``reach`` from ``start`` where the block of
-    ``period`` ops repeats exactly at least three times, and how many times; (0, 0) if
-    none. Offsets are tried on three blocks each; only the run found is followed to its
-    end (so a call costs the run's length, not the program's)."""
-    for offset in range(reach):
-        begin = start + offset
-        if begin + 3 * period > len(kinds):
-            break
-        block = kinds[begin:begin + period]
-        if not (np.array_equal(kinds[begin + period:begin + 2 * period], block)
-                and np.array_equal(kinds[begin + 2 * period:begin + 3 * period], block)):
-            continue
-        repeats, chunk = 3, 64
-        while True:  # follow the run in chunks of blocks
-            at = begin + repeats * period
-            count = min(chunk, (len(kinds) - at) // period)
-            if count <= 0:
-                return offset, repeats
-            same = np.all(kinds[at:at + count * period].reshape(count, period) == block,
-                          axis=1)
-            if not same.all():
-                return offset, repeats + int(np.argmin(same))
-            repeats += count
-            chunk *= 2
-    return 0, 0
+    def _shared_outputs(self, starts: np.ndarray, period: int) -> Optional[list]:
+        """When the periods from ``starts`` pass on the same outputs, their (op, output
+        index) positions; else None."""
+        low = self.output_starts[starts[0]]
+        high = self.output_starts[starts[-1] + period]
+        per = self.output_starts[starts[0] + period] - low
+        if high - low != per * len(starts):
+            return None
+        needed = self.outputs_last[low:high].reshape(len(starts), per) \
+            >= (starts + period)[:, None]
+        if not (needed == needed[0]).all():
+            return None
+        positions = [(o, k) for o, op in enumerate(self.order[starts[0]:starts[0] + period])
+                     for k in range(len(op.outputs))]
+        return [positions[c] for c in np.flatnonzero(needed[0]).tolist()]
 
 
 def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
@@ -474,95 +518,24 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
     order, reads, final = schedule(plan, origin)
     index = {op: i for i, op in enumerate(order)}
     signature_ids, signatures = _signature_ids(order)
-    producers = _producers(plan, order, reads, index)
+    wires = _Wires(plan, order, reads, index)
     last_read = _last_reads(plan, order, reads, final)
-    bounds, periods, unit_runs = _cut(_Kinds(signature_ids, producers), segment_ops,
-                                      unit_periods, lambda: _crossing(index, last_read))
-    numbered = {placed.op: n for n, placed in enumerate(checks)}
-    random_index = {op: i for i, op in enumerate(plan.random_ops)}
-    segments, keys = [], {}
-    for begin, end in bounds:
-        ops = order[begin:end]
-        inputs, input_index, wiring = [], {}, []
-        for op, where in zip(ops, producers[begin:end]):
-            wires = []
-            for value, position in zip(reads[op], where):
-                if position >= begin:
-                    wires.append(("op", position - begin, value.value_index))
-                elif position == -1:
-                    wires.append(_NONE)
-                else:
-                    k = input_index.get(value)
-                    if k is None:
-                        k = input_index[value] = len(inputs)
-                        inputs.append(value)
-                    wires.append(("in", k))
-            wiring.append(tuple(wires))
-        outputs = [t for op in ops for t in op.outputs if last_read.get(t, -1) >= end]
-        segment = Segment(ops=ops, wiring=wiring, inputs=inputs, outputs=outputs,
-                          random=[random_index[op] for op in ops if op in random_index]
-                          if random_index else [],
-                          checks=[(op, numbered[op]) for op in ops if op in numbered]
-                          if numbered else [])
-        key = (tuple(signature_ids[begin:end]), tuple(wiring),
-               tuple((index[t.op] - begin, t.value_index) for t in outputs),
-               tuple((index[op] - begin, number) for op, number in segment.checks))
-        segment.shape_key = keys.setdefault(key, key)  # equal keys one object: fast ==
-        segments.append(segment)
+    bounds, periods, runs = cut(Kinds(signature_ids, wires.counts, wires.producers()),
+                                segment_ops, unit_periods, lambda: _crossing(index, last_read))
+    build = _Builder(plan, order, reads, wires, signature_ids, last_read, index, checks)
+    segments: list = []
+    runs_at = dict(runs)
+    while len(segments) < len(bounds):
+        begin, end = bounds[len(segments)]
+        repeats = runs_at.get(len(segments))
+        segments += build.run(begin, repeats, end - begin) if repeats else \
+            [build.segment(begin, end)]
     return SplitPlan(segments=segments, reads=reads, final=final, periods=periods,
                      signatures=signatures, index=index, bounds=bounds, last_read=last_read,
-                     unit_runs=unit_runs)
+                     unit_runs=len(runs))
 
 
 _NONE = ("none",)
-
-
-def _cut(kinds: _Kinds, segment_ops: int, unit_periods: bool, crossing) -> tuple:
-    """(bounds, periods, unit runs): the (begin, end) positions of the segments, the repeat
-    period each cut was aligned to, and how many repeated runs were cut into single
-    periods. ``crossing()`` gives ``_crossing``'s counts, made only where needed."""
-    size_of_order = len(kinds.all)
-    bounds, periods, start, unit_runs = [], [], 0, 0
-    crossed = None
-    while start < size_of_order:
-        period = _period_at(kinds.all, start, 2 * segment_ops)
-        if unit_periods:
-            # A repeat that starts within the next segment is cut from where it starts.
-            probe = _period_at(kinds.signatures, start, 2 * segment_ops)
-            if probe == 1:
-                probe = _period_at(kinds.signatures, start + segment_ops // 2, 2 * segment_ops)
-            # Such a period is found from the ops' signatures alone, then checked with
-            # their inputs' distances up to the period.
-            offset, repeats = _periodic_run(kinds.within(probe), start, probe,
-                                            max(probe, segment_ops)) if probe > 1 else (0, 0)
-            if repeats:
-                unit_runs += 1
-                period = probe
-                if offset:
-                    bounds.append((start, start + offset))
-                    periods.append(1)
-                begin = start + offset
-                bounds += [(begin + j * period, begin + (j + 1) * period)
-                           for j in range(repeats)]
-                periods += [period] * repeats
-                start = begin + repeats * period
-                continue
-        if period > 1:
-            size = period * max(1, round(segment_ops / period))
-        else:  # no repeat to follow: cut where the fewest values cross
-            low = start + max(1, segment_ops * 3 // 4)
-            high = min(size_of_order, start + segment_ops * 5 // 4)
-            if low <= high:
-                crossed = crossing() if crossed is None else crossed
-                size = low + int(np.argmin(crossed[low:high + 1])) - start
-            else:
-                size = segment_ops
-        if size_of_order - (start + size) < segment_ops // 2:
-            size = size_of_order - start  # no small remainder at the end
-        bounds.append((start, start + size))
-        periods.append(period)
-        start += size
-    return bounds, periods, unit_runs
 
 
 def _last_reads(plan: Plan, order: list, reads: dict, final: dict) -> dict:
