@@ -144,6 +144,8 @@ class SplitPlan:
         bounds: per segment, the (begin, end) positions of its ops in the run order.
         last_read: tensor -> the position of the last op that reads it (the number of ops
             for the fetches and the variables' final values, which the run returns).
+        sources: the values the ops read that no op of the program makes (feeds, read
+            variables, constants), in the order first read.
         unit_runs: how many repeated runs were cut into single periods (``unit_periods``).
     """
 
@@ -155,6 +157,7 @@ class SplitPlan:
     index: dict
     bounds: list
     last_read: dict
+    sources: list
     unit_runs: int = 0
     _structures: dict = dataclasses.field(default_factory=dict)
 
@@ -374,6 +377,7 @@ class _Wires:
                     codes.append(-1)
                 else:
                     codes.append(-2 - sources.setdefault(value, len(sources)))
+        self.sources = list(sources)
         self.codes = codes
         self.counts = np.array(counts, np.int64)
         self.array = np.array(codes, np.int64)
@@ -532,7 +536,7 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
             [build.segment(begin, end)]
     return SplitPlan(segments=segments, reads=reads, final=final, periods=periods,
                      signatures=signatures, index=index, bounds=bounds, last_read=last_read,
-                     unit_runs=len(runs))
+                     sources=wires.sources, unit_runs=len(runs))
 
 
 _NONE = ("none",)

@@ -150,20 +150,54 @@ class SplitExecutable(SplitRuns):
 
     # ----- layout ---------------------------------------------------------------------
     def _lay_out(self) -> None:
-        """Slots for every runtime value, and per segment what it reads, writes, donates."""
+        """Slots for the values a run takes (feeds, variables, large constants), and what it
+        writes and fetches; the segments' own layout waits for them to be compiled
+        (``_lay_out_segments``), which a program rolled into loops never is."""
         plan, split = self.plan, self._split
         fed = {t: i for i, t in enumerate(plan.feeds)}
         self._slots = slots = _Slots()
+        self._feed_slots, self._var_slots, self._constant_slots = [], [], []
+        # The sources: what segments read that none makes, and fetched values no segment
+        # makes.
+        sources = split.sources + [t for t in plan.fetches if isinstance(t, Tensor) and (
+            t in fed or t.op.type in (VARIABLE_OP, CONST_OP))]
+        read_variables = set(plan.reads)
+        for value in sources:
+            slot = slots.of(value)
+            if value in fed:
+                self._feed_slots.append((slot, fed[value]))
+            elif value.op.type == VARIABLE_OP:
+                if value.op in read_variables:
+                    self._var_slots.append((slot, value.op))
+            elif value.op.type == CONST_OP:
+                self._constant_slots.append((slot, value.op.attrs["value"]))
+        self._feed_slots = sorted(set(self._feed_slots))
+        self._var_slots = sorted(set(self._var_slots), key=lambda pair: pair[0])
+        self._constant_slots = list({slot: v for slot, v in self._constant_slots}.items())
+        self._shared_feeds: list = []
+        self._donated_keys: set = set()
+        self._written = [(self._keys.get(v, v), value) for v, value in split.final.items()]
+        self._fetches = list(plan.fetches)
+        # Fetched values that are also stored (a variable's value, an assign's result) are
+        # copied: a later run may donate the stored buffer while the caller converts it.
+        final = set(split.final.values())
+        self._copied = {t for t in self._fetches if isinstance(t, Tensor)
+                        and (t.op.type == VARIABLE_OP or t in final)}
+
+    def _lay_out_segments(self) -> None:
+        """Per segment: slots for its results, which variables it may donate, the feeds put
+        on the device ahead of it, and the slots no later segment reads."""
+        plan, split, slots = self.plan, self._split, self._slots
+        fed = set(plan.feeds)
         read_only = set(plan.reads) - set(plan.writes)
         last_check = max((n for n, s in enumerate(split.segments) if s.checks), default=-1)
-        last_read = {}
+        last_read, final_in = {}, {}
         for number, segment in enumerate(split.segments):
             for value in segment.inputs:
                 last_read[value] = number
-        final_in = {}
-        for number, segment in enumerate(split.segments):
             for tensor in segment.outputs:
                 final_in[tensor] = number
+                slots.of(tensor)
         fetched = set(plan.fetches)
         self._donated_vars: dict = {}  # a variable's value at the start -> where donated
         for variable, value in split.final.items():
@@ -173,26 +207,7 @@ class SplitExecutable(SplitRuns):
                     and last_read.get(start) == where and where > last_check
                     and start not in fetched):
                 self._donated_vars[start] = where
-        self._feed_slots, self._var_slots, self._constant_slots = [], [], []
-        # The sources: what segments read, and fetched values no segment makes.
-        sources = [v for segment in split.segments for v in segment.inputs]
-        sources += [t for t in plan.fetches if isinstance(t, Tensor) and (
-            t in fed or t.op.type in (VARIABLE_OP, CONST_OP))]
-        for value in sources:
-            slot = slots.of(value)
-            if value in fed:
-                self._feed_slots.append((slot, fed[value]))
-            elif value.op.type == VARIABLE_OP:
-                if value.op in plan.reads:
-                    self._var_slots.append((slot, value.op))
-            elif value.op.type == CONST_OP:
-                self._constant_slots.append((slot, value.op.attrs["value"]))
-        for segment in split.segments:
-            for tensor in segment.outputs:
-                slots.of(tensor)
-        self._feed_slots = sorted(set(self._feed_slots))
-        self._var_slots = sorted(set(self._var_slots), key=lambda pair: pair[0])
-        self._constant_slots = list({slot: v for slot, v in self._constant_slots}.items())
+        self._donated_keys = {self._keys.get(t.op, t.op) for t in self._donated_vars}
         # A feed that many segments read is copied to the device once per run; one that one
         # or two read (an unrolled loop's input of one step, read by the step and its
         # gradient) goes with their dispatches, which is cheaper than a device_put.
@@ -207,14 +222,6 @@ class SplitExecutable(SplitRuns):
             if slot not in kept and value.op.type not in (VARIABLE_OP, CONST_OP) \
                     and value not in fed:
                 self._free_after[number].append(slot)
-        self._written = [(self._keys.get(v, v), value) for v, value in split.final.items()]
-        self._donated_keys = {self._keys.get(t.op, t.op) for t in self._donated_vars}
-        self._fetches = list(plan.fetches)
-        # Fetched values that are also stored (a variable's value, an assign's result) are
-        # copied: a later run may donate the stored buffer while the caller converts it.
-        final = set(split.final.values())
-        self._copied = {t for t in self._fetches if isinstance(t, Tensor)
-                        and (t.op.type == VARIABLE_OP or t in final)}
 
     def _results(self) -> list:
         values = [f for f in self.plan.fetches if isinstance(f, Tensor)]
@@ -271,6 +278,7 @@ class SplitExecutable(SplitRuns):
             self._compile_all(self._source_specs(feed_values, store), static)
 
     def _compile_all(self, specs: dict, static: dict) -> None:
+        self._lay_out_segments()
         slots, fed = self._slots.index, set(self.plan.feeds)
         compiled, traced, trace_seconds, hits = [], {}, 0.0, 0
         result_shardings = self._result_shardings()
