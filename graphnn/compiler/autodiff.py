@@ -23,6 +23,7 @@ from graphnn.compiler.gradient_paths import (gradient_path, gradient_reach, refu
                                              stop_set)
 from graphnn.framework.gc_pause import gc_paused
 from graphnn.framework.graph import Graph, Operation, convert_to_tensor, graph_of
+from graphnn.framework.location import in_graphnn, user_code_location
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 from graphnn.ops.array import reshape
@@ -156,7 +157,10 @@ def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
         raise ValueError(f"gn.gradients cannot go through {op.describe()}: "
                          f"{op.op_def.no_gradient_reason}")
 
-    with graph.name_scope(name) as root:
+    # Every op built below is built by graphnn's code for this call's user, so it is located
+    # at the user's line found once here, not by a walk of the stack per op (rules of the
+    # user's own are walked from, in _backprop_op).
+    with graph.name_scope(name) as root, graph.user_code_known(user_code_location()):
         pending: dict[Tensor, list] = {}
         for index, (y, grad_y) in enumerate(zip(ys, grad_ys)):
             if not y.dtype.is_floating:
@@ -179,7 +183,7 @@ def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
                         results[tensor] = total
                     out_grads.append(None if tensor in stop else total)
                 if any(g is not None for g in out_grads):
-                    _backprop_op(op, out_grads, reach, pending, shapes)
+                    _backprop_op(graph, op, out_grads, reach, pending, shapes)
 
     with graph.name_scope(root):
         answers = []
@@ -192,9 +196,10 @@ def _gradients(ys: list, xs: list, grad_ys: Any, name: str, stop_gradients: Any,
     return answers
 
 
-def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict,
+def _backprop_op(graph: Graph, op: Operation, out_grads: list, reach: set, pending: dict,
                  shapes: _ShapeConstants) -> None:
-    """Adds ``op``'s input gradients to ``pending`` (inside op's gradient name scope).
+    """Adds ``op``'s input gradients, built in ``graph``, to ``pending`` (inside op's
+    gradient name scope).
 
     Only inputs in ``reach`` lead back to an x: a gradient the rule returns for any other
     input (a constant factor, say) is checked but never summed to its input's shape.
@@ -206,8 +211,14 @@ def _backprop_op(op: Operation, out_grads: list, reach: set, pending: dict,
         raise LookupError(f"No gradient defined for op type '{op.type}': {op.describe()}")
     if len(op.outputs) > 1:
         out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
-    in_grads = opdef.grad(op, *out_grads, gradients=gradients) \
-        if opdef.differentiates_bodies else opdef.grad(op, *out_grads)
+    if opdef.differentiates_bodies:  # it calls the driver back for its bodies: walked
+        with graph.user_code_known(None):
+            in_grads = opdef.grad(op, *out_grads, gradients=gradients)
+    elif in_graphnn(opdef.grad):
+        in_grads = opdef.grad(op, *out_grads)
+    else:  # a rule of the user's own: its ops are located in it
+        with graph.user_code_known(None):
+            in_grads = opdef.grad(op, *out_grads)
     if len(in_grads) != len(op.inputs):
         raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
                              f"{len(in_grads)} gradients for {len(op.inputs)} inputs")

@@ -60,6 +60,7 @@ def _live_ops(run: RunGraph) -> list[Operation]:
     # visit: an op is pushed once more below its inputs when first seen (state False),
     # and emitted when popped again (state True); in an acyclic graph nothing above that
     # second copy can be the op itself, so every op it waits for is in ``order`` first.
+    # An input already emitted is not pushed again (popping it would do nothing).
     state: dict = {}
     stack = [f.op if isinstance(f, Tensor) else f for f in reversed(run.fetches)]
     while stack:
@@ -71,7 +72,7 @@ def _live_ops(run: RunGraph) -> list[Operation]:
             # Pushed in reverse, so the first input is walked first.
             if op.control_inputs:
                 stack.extend(reversed(op.control_inputs))
-            stack.extend([t.op for t in reversed(op.inputs)])
+            stack.extend([t.op for t in reversed(op.inputs) if t.op not in state])
         elif seen is False:
             state[op] = True
             order.append(op)

@@ -49,7 +49,7 @@ from graphnn.framework.dtypes import DType, as_dtype
 from graphnn.framework.location import user_code_location
 from graphnn.framework.names import check_name, check_seed
 from graphnn.framework.operation import Operation
-from graphnn.framework.scopes import GradientProvenance, NameScope
+from graphnn.framework.scopes import GradientProvenance, KnownUserCode, NameScope
 from graphnn.framework.shapes import TensorShape
 from graphnn.framework.tensor import Tensor
 
@@ -83,6 +83,7 @@ class Graph:
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
         self._gradient_of_stack: list[Operation] = []
+        self._user_code: Optional[tuple] = None  # see user_code_known
         self._collections: dict[str, list] = {}
         self._consumers: dict[Tensor, list[Operation]] = {}
         self._seed: Optional[int] = None
@@ -150,6 +151,16 @@ class Graph:
     def gradient_provenance(self, forward_op: Operation) -> GradientProvenance:
         """Ops created inside record ``forward_op`` as the op whose gradient they compute."""
         return GradientProvenance(self._gradient_of_stack, forward_op)
+
+    def user_code_known(self, where: Optional[tuple]) -> KnownUserCode:
+        """Ops created inside without a ``location`` take ``where``, an answer of
+        ``user_code_location()``, instead of walking the stack for it (None: they walk).
+
+        For graphnn code that creates many ops and knows that every frame between it and
+        its user's is graphnn's own, so the walk would give ``where`` again: ``gn.gradients``
+        around the rules declared in graphnn (a rule of the user's own is walked from).
+        """
+        return KnownUserCode(self, where)
 
     def _as_control_op(self, value: Any) -> Operation:
         if isinstance(value, Tensor):
@@ -220,7 +231,8 @@ class Graph:
             check_name(requested, in_scope=bool(self._name_stack))
         code = None
         if location is None:
-            location, code = user_code_location()
+            known = self._user_code
+            location, code = known if known is not None else user_code_location()
         try:
             specs = opdef.infer(inputs, **attrs) if output_specs is None else output_specs
         except (ValueError, TypeError, IndexError) as error:

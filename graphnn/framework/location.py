@@ -5,7 +5,7 @@ import contextlib
 import os
 import sys
 from types import CodeType
-from typing import Optional
+from typing import Any, Optional
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _SKIPPED_FILES = (_PACKAGE_DIR, contextlib.__file__.rsplit(".", 1)[0])
@@ -28,3 +28,9 @@ def user_code_location() -> tuple[tuple[str, int], Optional[CodeType]]:
     if frame is None:
         return ("<unknown>", 0), None
     return (frame.f_code.co_filename, frame.f_lineno), frame.f_code
+
+
+def in_graphnn(function: Any) -> bool:
+    """Whether ``function`` is graphnn's own Python code (a frame of it is never the user's)."""
+    code = getattr(function, "__code__", None)
+    return code is not None and code.co_filename.startswith(_SKIPPED_FILES)

@@ -1,4 +1,5 @@
-"""The contexts a Graph opens per name scope and per gradient provenance.
+"""The contexts a Graph opens per name scope, per gradient provenance, and while graphnn
+code that builds ops knows where its user's code is (``Graph.user_code_known``).
 
 Classes rather than generator-based context managers: ``gn.gradients`` enters two of
 them per op it differentiates, and contextlib's generator machinery costs several times
@@ -55,3 +56,19 @@ class GradientProvenance:
 
     def __exit__(self, *exc_info: Any) -> None:
         self._stack.pop()
+
+
+class KnownUserCode:
+    """``Graph.user_code_known``'s context (a class, as ``NameScope``)."""
+
+    __slots__ = ("_graph", "_where", "_previous")
+
+    def __init__(self, graph: Graph, where: Optional[tuple]):
+        self._graph, self._where = graph, where
+
+    def __enter__(self) -> None:
+        self._previous = self._graph._user_code
+        self._graph._user_code = self._where
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._graph._user_code = self._previous

@@ -2,6 +2,7 @@
 gradient that cannot be their input's are rejected when built; multi-output ops; ties in
 maximum, minimum and clip_by_value go where TensorFlow 1 sends them."""
 import dataclasses
+import inspect
 
 import numpy as np
 import pytest
@@ -20,6 +21,32 @@ def _transposed_rule(op, g):
 
 def _float32_rule(op, g):
     return [gn.cast(g, gn.float32)]
+
+
+def test_ops_of_a_rule_of_the_users_own_are_located_in_it_and_the_others_at_the_call(
+        monkeypatch):
+    # graphnn's rules build at the user's gn.gradients line; a rule the user wrote builds
+    # where its own code makes the op, as any user code does.
+    x = gn.placeholder(gn.float64, shape=[3], name="x")
+    y = gn.reduce_sum(gn.square(gn.sin(x)))
+    rule_line = []
+
+    def user_rule(op, g):
+        rule_line.append(inspect.currentframe().f_lineno + 1)
+        return [g * (2.0 * op.inputs[0])]
+    _with_rule(monkeypatch, "Square", user_rule)
+    before = gn.get_default_graph().num_ops
+    dx, = gn.gradients(y, x)
+    call_line = inspect.currentframe().f_lineno - 1
+    added = gn.get_default_graph().get_operations()[before:]
+    by_rule = {op.gradient_of.type: op.location for op in added
+               if op.gradient_of is not None and op.type == "Mul"}
+    assert by_rule["Square"] == (__file__, rule_line[0])
+    cos = [op for op in added if op.type == "Cos"]
+    assert len(cos) == 1 and cos[0].location == (__file__, call_line)
+    with gn.Session() as sess:
+        got = sess.run(dx, {x: np.array([0.1, 0.5, 1.0])})
+    np.testing.assert_allclose(got, np.sin(2 * np.array([0.1, 0.5, 1.0])))
 
 
 @pytest.mark.parametrize("rule, wrong", [(_transposed_rule, "shape"),
