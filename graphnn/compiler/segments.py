@@ -14,10 +14,12 @@ executable that runs the pieces is ``compiler.split_executable``.
    is), which keeps the steps of an unrolled loop together and their gradients in step
    order.
 2. **Cuts.** Each segment takes a whole number of periods of the op sequence where it
-   repeats (an unrolled RNN, a deep stack of identical blocks), so repeated structure
-   gives identical segments; where it does not repeat, the cut goes where the fewest
-   values cross it. A large AddN (the gradient of a value every step reads) is
-   accumulated where its terms are made, so no segment reads thousands of values.
+   repeats (an unrolled RNN, a deep stack of identical blocks; found by
+   ``compiler.periods``), so repeated structure gives identical segments; where it does
+   not repeat, the cut goes where the fewest values cross it. The single periods of a
+   loop to roll that read and pass on values alike share one wiring and key. A large
+   AddN (the gradient of a value every step reads) is accumulated where its terms are
+   made, so no segment reads thousands of values.
 3. **One compile per structure.** A segment is a plain ``jax.jit`` function of the
    values it reads from earlier segments, the feeds and the variables; its *structure*
    (op types, attributes, internal wiring, input shapes and dtypes, embedded static
@@ -159,7 +161,7 @@ class SplitPlan:
     last_read: dict
     sources: list
     unit_runs: int = 0
-    _structures: dict = dataclasses.field(default_factory=dict)
+    _structures: dict = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     def structure(self, segment: Segment) -> tuple:
         """``segment.shape_key`` with its signatures in full, which tells structures of
@@ -355,17 +357,21 @@ class _Wires:
     """Where each value the ops of an order read comes from, one number per value read
     (``codes``, op after op): -1 for none (no value, or a variable the run does not
     read), ``-2 - k`` for the k-th source value (a feed, a read variable, a constant),
-    ``position * width + output index`` for a value made by the op at that position."""
+    ``position * width + output index`` for a value made by the op at that position; and
+    per value, the position of the last op that reads it (``last_read``; the number of
+    ops for the fetches and the variables' final values, which the run returns)."""
 
-    def __init__(self, plan: Plan, order: list, reads: dict, index: dict) -> None:
+    def __init__(self, plan: Plan, order: list, reads: dict, index: dict, final: dict) -> None:
         fed, read_variables = set(plan.feeds), set(plan.reads)
         self.width = width = 1 + max((len(op.outputs) for op in order), default=0)
         sources: dict = {}
+        last_read: dict = {}
         codes, counts = [], []
-        for op in order:
+        for i, op in enumerate(order):
             values = reads[op]
             counts.append(len(values))
             for value in values:
+                last_read[value] = i
                 if value is None:
                     codes.append(-1)
                     continue
@@ -378,6 +384,10 @@ class _Wires:
                 else:
                     codes.append(-2 - sources.setdefault(value, len(sources)))
         self.sources = list(sources)
+        last_read.pop(None, None)
+        for value in [t for t in plan.fetches if isinstance(t, Tensor)] + list(final.values()):
+            last_read[value] = len(order)
+        self.last_read = last_read
         self.codes = codes
         self.counts = np.array(counts, np.int64)
         self.array = np.array(codes, np.int64)
@@ -522,8 +532,8 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
     order, reads, final = schedule(plan, origin)
     index = {op: i for i, op in enumerate(order)}
     signature_ids, signatures = _signature_ids(order)
-    wires = _Wires(plan, order, reads, index)
-    last_read = _last_reads(plan, order, reads, final)
+    wires = _Wires(plan, order, reads, index, final)
+    last_read = wires.last_read
     bounds, periods, runs = cut(Kinds(signature_ids, wires.counts, wires.producers()),
                                 segment_ops, unit_periods, lambda: _crossing(index, last_read))
     build = _Builder(plan, order, reads, wires, signature_ids, last_read, index, checks)
@@ -540,22 +550,6 @@ def split_plan(plan: Plan, origin: dict, segment_ops: int, checks: list,
 
 
 _NONE = ("none",)
-
-
-def _last_reads(plan: Plan, order: list, reads: dict, final: dict) -> dict:
-    """Tensor -> the position in ``order`` of the last op that reads it (``len(order)``
-    for the fetches and the variables' final values, which the run returns)."""
-    last = {}
-    for i, op in enumerate(order):
-        for value in reads[op]:
-            last[value] = i
-    last.pop(None, None)
-    for fetch in plan.fetches:
-        if isinstance(fetch, Tensor):
-            last[fetch] = len(order)
-    for value in final.values():
-        last[value] = len(order)
-    return last
 
 
 def _crossing(index: dict, last_read: dict) -> np.ndarray:

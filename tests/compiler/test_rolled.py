@@ -156,3 +156,21 @@ def test_a_rolled_program_is_compiled_for_compile_time_in_auto_mode_only(mode):
         assert "rolled into loops" in report.xla_choice.reason
     else:
         assert options == {}
+
+
+@pytest.mark.parametrize("twice, fetched", [(0, None), (1, None), (30, None), (None, 45)])
+def test_steps_that_read_inputs_in_another_pattern_or_pass_on_other_values_roll_apart(
+        twice, fetched):
+    # Every step reads three fed values; one step may read one of them twice, or one
+    # step's state be fetched too: the other steps still roll, with the same values.
+    x = gn.placeholder(gn.float32, [3], name="x")
+    a, b, c = ([gn.placeholder(gn.float32, [3], name=f"{n}{t}") for t in range(60)]
+               for n in "abc")
+    h, states = x, []
+    for t in range(60):
+        h = gn.tanh(h * a[t] + b[t] * (b[t] if t == twice else c[t]))
+        states.append(h)
+    rng = np.random.default_rng(5)
+    feed = {x: np.ones(3, np.float32)}
+    feed.update((p, rng.normal(size=3).astype(np.float32)) for p in a + b + c)
+    _compare_rolled([h] + ([states[fetched]] if fetched else []), feed)
