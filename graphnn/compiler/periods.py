@@ -3,7 +3,8 @@
 An unrolled loop repeats a block of ops: the same op signatures, each reading its inputs
 from as many ops back. The ops are numbered by that (``Kinds``), the shortest period of
 the numbers is found in a window (``period_at``), and a run of exact repeats is followed
-to its end (``periodic_run``). ``cut`` places the segments' bounds: a whole number of
+to its end (``periodic_run``) and begun earlier where a first step differs only in reading
+its initial state (``earlier_start``). ``cut`` places the segments' bounds: a whole number of
 periods each, single periods for loops to roll (``unit_periods``), or, where nothing
 repeats, where the fewest values cross.
 """
@@ -65,6 +66,16 @@ class Kinds:
             self._within[period] = row_ids(table)
         return self._within[period]
 
+    def in_blocks(self, period: int, begin: int, count: int) -> np.ndarray:
+        """The kinds of the ``count`` blocks of ``period`` ops from ``begin``, one row per
+        block, with inputs from before an op's own block alike (a loop's first step reads
+        its initial state where the later steps read the step before)."""
+        table = self.table[begin:begin + count * period].copy()
+        distances = table[:, 1:]
+        within_block = np.tile(np.arange(period), count)[:, None]
+        distances[distances > within_block] = -1
+        return row_ids(table).reshape(count, period)
+
 
 def period_at(kinds: np.ndarray, start: int, limit: int) -> int:
     """The shortest period p of the op sequence ``kinds`` over ``limit`` elements from
@@ -105,6 +116,33 @@ def periodic_run(kinds: np.ndarray, start: int, period: int, reach: int) -> tupl
     return 0, 0
 
 
+def earlier_start(kinds: Kinds, start: int, offset: int, period: int,
+                  repeats: int) -> tuple[int, int]:
+    """(offset, repeats) of a run of single periods found at ``start + offset``, begun up to
+    ``period - 1`` ops earlier (not before ``start``) where that takes in a first block that
+    differs from the others only in reading from before itself what they read from the
+    block before them: an unrolled loop's first step, reading an initial state instead of
+    the previous step, then joins the loop rather than being cut apart with the ops that
+    follow it up to the run found."""
+    strict = kinds.within(period)
+    for shift in range(min(offset, period - 1), 0, -1):
+        begin = start + offset - shift
+        count = (len(strict) - begin) // period
+        if count < repeats:
+            continue
+        # The blocks after the first repeat exactly, as in the run found (periodic_run)...
+        later = strict[begin + period:begin + count * period].reshape(count - 1, period)
+        same = np.all(later == later[0], axis=1)
+        longest = 1 + (count - 1 if same.all() else int(np.argmin(same)))
+        if longest < repeats:
+            continue
+        # ... and the first is one of them but for what it reads from before itself.
+        blocks = kinds.in_blocks(period, begin, 2)
+        if np.array_equal(blocks[0], blocks[1]):
+            return offset - shift, longest
+    return offset, repeats
+
+
 def cut(kinds: Kinds, segment_ops: int, unit_periods: bool,
         crossing: Callable[[], np.ndarray]) -> tuple[list, list, list]:
     """(bounds, periods, runs): the (begin, end) positions of the segments of about
@@ -126,6 +164,8 @@ def cut(kinds: Kinds, segment_ops: int, unit_periods: bool,
             # their inputs' distances up to the period.
             offset, repeats = periodic_run(kinds.within(probe), start, probe,
                                            max(probe, segment_ops)) if probe > 1 else (0, 0)
+            if repeats and offset:
+                offset, repeats = earlier_start(kinds, start, offset, probe, repeats)
             if repeats:
                 period = probe
                 if offset:

@@ -174,3 +174,17 @@ def test_steps_that_read_inputs_in_another_pattern_or_pass_on_other_values_roll_
     feed = {x: np.ones(3, np.float32)}
     feed.update((p, rng.normal(size=3).astype(np.float32)) for p in a + b + c)
     _compare_rolled([h] + ([states[fetched]] if fetched else []), feed)
+
+
+def test_the_first_step_reading_the_initial_state_joins_the_loop():
+    # Step 0 reads the zeros h0 where later steps read the step before: it is still a step.
+    loss, train, variables, feed = rnn(24, gn.train.GradientDescentOptimizer(0.1))
+    grads = gn.gradients(loss, variables)
+    with gn.Session(split_above=None) as whole, gn.Session(**ROLL) as rolled:
+        for sess in (whole, rolled):
+            sess.run(gn.global_variables_initializer())
+        got, expected = rolled.run(grads, feed), whole.run(grads, feed)
+        split = rolled.compile_report(grads, feed).split
+    assert split.loops[0] == (0, 24)  # every forward step, from the first segment
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
