@@ -37,6 +37,7 @@ twice, reuses its code object and never warns.
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from types import CodeType
 from typing import Any, Iterable, Iterator, Optional, Sequence
@@ -83,7 +84,9 @@ class Graph:
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
         self._gradient_of_stack: list[Operation] = []
-        self._user_code: Optional[tuple] = None  # see user_code_known
+        # Where the user's code is, per thread (see user_code_known): another thread's
+        # gn.gradients must not decide where this thread's ops were created.
+        self._user_code = threading.local()
         self._collections: dict[str, list] = {}
         self._consumers: dict[Tensor, list[Operation]] = {}
         self._seed: Optional[int] = None
@@ -159,6 +162,7 @@ class Graph:
         For graphnn code that creates many ops and knows that every frame between it and
         its user's is graphnn's own, so the walk would give ``where`` again: ``gn.gradients``
         around the rules declared in graphnn (a rule of the user's own is walked from).
+        Per thread: ops another thread creates meanwhile walk as usual.
         """
         return KnownUserCode(self, where)
 
@@ -231,7 +235,7 @@ class Graph:
             check_name(requested, in_scope=bool(self._name_stack))
         code = None
         if location is None:
-            known = self._user_code
+            known = getattr(self._user_code, "where", None)
             location, code = known if known is not None else user_code_location()
         try:
             specs = opdef.infer(inputs, **attrs) if output_specs is None else output_specs

@@ -67,8 +67,9 @@ class KnownUserCode:
         self._graph, self._where = graph, where
 
     def __enter__(self) -> None:
-        self._previous = self._graph._user_code
-        self._graph._user_code = self._where
+        known = self._graph._user_code  # a threading.local: this thread's own
+        self._previous = getattr(known, "where", None)
+        known.where = self._where
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._graph._user_code = self._previous
+        self._graph._user_code.where = self._previous

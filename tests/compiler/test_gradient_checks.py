@@ -3,6 +3,7 @@ gradient that cannot be their input's are rejected when built; multi-output ops;
 maximum, minimum and clip_by_value go where TensorFlow 1 sends them."""
 import dataclasses
 import inspect
+import threading
 
 import numpy as np
 import pytest
@@ -47,6 +48,29 @@ def test_ops_of_a_rule_of_the_users_own_are_located_in_it_and_the_others_at_the_
     with gn.Session() as sess:
         got = sess.run(dx, {x: np.array([0.1, 0.5, 1.0])})
     np.testing.assert_allclose(got, np.sin(2 * np.array([0.1, 0.5, 1.0])))
+
+
+def test_the_known_user_line_of_one_thread_does_not_locate_another_threads_ops():
+    graph = gn.get_default_graph()
+    entered, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        with graph.user_code_known((("elsewhere.py", 1), None)):
+            entered.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    entered.wait(10)
+    try:
+        x = gn.placeholder(gn.float32, [2], name="x")
+        line = inspect.currentframe().f_lineno - 1
+    finally:
+        done.set()
+        thread.join()
+    assert x.op.location == (__file__, line)
+    y = gn.identity(x)  # after the other thread left, as before it came
+    assert y.op.location == (__file__, inspect.currentframe().f_lineno - 1)
 
 
 @pytest.mark.parametrize("rule, wrong", [(_transposed_rule, "shape"),
