@@ -42,7 +42,7 @@ import numpy as np
 
 from graphnn.compiler.checks import RunChecks, initial_status, traced_status
 from graphnn.compiler.cost import ProgramCost, program_cost
-from graphnn.compiler.memory import check_fits
+from graphnn.compiler.memory import check_fits, check_stored_fit
 from graphnn.compiler.plan import Plan
 from graphnn.compiler.xla_options import LoweringChooser, XlaChoice, choose, fallback
 from graphnn.errors import FailedPreconditionError, GraphError, InvalidArgumentError
@@ -224,6 +224,13 @@ class _StoredValues:
     def __init__(self, values: list, device: Any):
         self._values = values
         self._device = device
+        self.nbytes = sum(v.nbytes for v in values)
+
+    def cost(self) -> ProgramCost:
+        """What a run costs: no operations; its outputs are the values it stores."""
+        return ProgramCost(flops=0.0, transcendentals=0.0, bytes_accessed=float(self.nbytes),
+                           argument_bytes=0, output_bytes=self.nbytes, alias_bytes=0,
+                           temp_bytes=0, generated_code_bytes=0)
 
     def __call__(self, *args: Any) -> tuple:
         return tuple(jax.device_put(v, self._device, may_alias=False) for v in self._values)
@@ -406,8 +413,11 @@ class Executable:
         return self._compiled
 
     def cost(self) -> Optional[ProgramCost]:
-        """XLA's estimates of the compiled program (None before compiling, or without one)."""
-        return program_cost(self._compiled) if self._compiled is not None else None
+        """XLA's estimates of the compiled program (None before compiling); for a run
+        without an XLA program, what it stores."""
+        if self._compiled is not None:
+            return program_cost(self._compiled)
+        return self._call.cost() if isinstance(self._call, _StoredValues) else None
 
     def _context(self) -> contextlib.ExitStack:
         return program_context(self.plan.needs_x64, self._device)
@@ -454,6 +464,8 @@ class Executable:
         if self._compiled is not None:
             transferred = sum(a.nbytes for a in args if isinstance(a, np.ndarray))
             check_fits(self._compiled, self.plan, self._device, transferred)
+        else:
+            check_stored_fit(self._call.nbytes, self.plan, self._device)
         self.ready = True
 
     def _lower_and_compile(self, args: list) -> Any:

@@ -37,12 +37,23 @@ def check_fits(compiled: Any, plan: Plan, device: Any, transferred_bytes: int) -
     analysis = compiled.memory_analysis()
     if analysis is None:
         return
+    _refuse_unless_free(analysis.output_size_in_bytes - analysis.alias_size_in_bytes,
+                        analysis.temp_size_in_bytes, transferred_bytes, plan, device)
+
+
+def check_stored_fit(stored_bytes: int, plan: Plan, device: Any) -> None:
+    """``check_fits`` for a run without an XLA program that puts ``stored_bytes`` of
+    values known at compile time on ``device`` (``compiler.lowering``)."""
+    _refuse_unless_free(stored_bytes, 0, 0, plan, device)
+
+
+def _refuse_unless_free(new: int, temporaries: int, transferred_bytes: int, plan: Plan,
+                        device: Any) -> None:
     device = _resolve(device)
     free = available_bytes(device)
     if free is None:
         return
-    new = analysis.output_size_in_bytes - analysis.alias_size_in_bytes
-    needed = new + analysis.temp_size_in_bytes
+    needed = new + temporaries
     if device.platform != "cpu":
         needed += transferred_bytes  # on the host already, but copied to the accelerator
     if needed <= free:
@@ -52,7 +63,7 @@ def check_fits(compiled: Any, plan: Plan, device: Any, transferred_bytes: int) -
                       f"({format_bytes(size)}) made by {t.op.describe()}" for size, t in largest)
     raise ResourceExhaustedError(
         f"This run needs {format_bytes(needed)} of new memory on {device} (outputs "
-        f"{format_bytes(new)}, temporaries {format_bytes(analysis.temp_size_in_bytes)}), but "
+        f"{format_bytes(new)}, temporaries {format_bytes(temporaries)}), but "
         f"only {format_bytes(free)} is free, so it was not started and no variable changed. "
         f"Largest tensors: {names or 'none of known shape'}. Feed smaller batches or make "
         f"these tensors smaller.", largest[0][1].op if largest else None)

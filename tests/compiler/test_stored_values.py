@@ -1,8 +1,10 @@
 """A run that computes nothing, only storing values known at compile time (an initializer of
 variables made from arrays), runs without an XLA program (compiler/lowering.py)."""
 import numpy as np
+import pytest
 
 import graphnn as gn
+from graphnn.compiler import memory
 
 
 def test_an_initializer_of_known_values_needs_no_xla_program_and_stores_fresh_buffers():
@@ -39,3 +41,19 @@ def test_fetching_a_constant_needs_no_xla_program_and_a_computation_still_gets_o
         sess.run(random.initializer)
         assert sess.compile_report(random.initializer).xla_choice.name != "none"
         assert sess.compile_report(random).xla_choice.name != "none"  # a variable's value
+
+
+def test_a_run_without_xla_program_reports_its_cost_and_is_refused_when_memory_is_short(
+        monkeypatch):
+    w = gn.Variable(np.ones((100, 50), np.float32), name="w")
+    with gn.Session() as sess:
+        cost = sess.compile_report(w.initializer).cost
+        assert cost.flops == 0 and cost.output_bytes == 100 * 50 * 4
+        monkeypatch.setattr(memory, "available_bytes", lambda device: 1000)
+        with pytest.raises(gn.errors.ResourceExhaustedError, match="'w/initial_value'"):
+            sess.run(w.initializer)
+        monkeypatch.undo()
+        with pytest.raises(gn.errors.FailedPreconditionError):
+            sess.run(w)  # refused before anything was stored
+        sess.run(w.initializer)
+        np.testing.assert_array_equal(sess.run(w), np.ones((100, 50)))
