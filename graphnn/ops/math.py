@@ -274,6 +274,19 @@ def _real_div_reference(x, y):
     return np.true_divide(x.astype(out), y.astype(out))
 
 
+def _division_is_exact(op, values) -> bool:
+    # XLA divides by the reciprocal of a divisor it broadcasts, numpy divides: the same bits
+    # when the divisor is not broadcast, or when it is a power of two.
+    divisor = np.asarray(values[1])
+    if divisor.shape == tuple(op.outputs[0].shape.as_list()):
+        return True
+    mantissas, _ = np.frexp(divisor)
+    with np.errstate(divide="ignore"):
+        inverse = 1 / divisor.astype(op.outputs[0].dtype.as_numpy_dtype)
+    return bool(np.all(np.abs(mantissas) == 0.5) and np.all(np.isfinite(inverse))
+                and np.all(np.abs(inverse) >= np.finfo(inverse.dtype).tiny))
+
+
 def _real_div_grad(op, g):
     x, y = op.inputs
     return [g / y, -(g * x) / (y * y)]
@@ -281,7 +294,7 @@ def _real_div_grad(op, g):
 
 register(OpDef("RealDiv", infer=_real_div_infer, lower=_real_div_lower,
                reference=_real_div_reference, samples=_binary_samples("numeric", "positive"),
-               grad=_real_div_grad, broadcasts=True))
+               grad=_real_div_grad, broadcasts=True, numpy_exact=_division_is_exact))
 
 
 # ----- AddN ---------------------------------------------------------------------

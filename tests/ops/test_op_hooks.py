@@ -123,3 +123,23 @@ def test_static_shapes_of_partly_known_shape_vectors():
     assert static_shape(gn.shape(x)).as_list() == [None, 3]
     assert static_shape(gn.stack([gn.shape(x)[0], 5])).as_list() == [None, 5]
     assert gn.reshape(x, gn.stack([gn.shape(x)[0], 3, 1])).shape.as_list() == [None, 3, 1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+def test_division_by_a_broadcast_divisor_is_taken_from_numpy_only_for_powers_of_two(dtype):
+    # XLA multiplies by the reciprocal of a divisor it broadcasts: exact for powers of two.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 64)).astype(dtype.as_numpy_dtype) * 100
+    for divisor, exact in [(1024.0, True), (-0.125, True), ([2.0, 4.0], True),
+                           (3.0, False), ([2.0, 3.0], False), (0.0, False)]:
+        value = np.asarray(divisor, dtype.as_numpy_dtype)
+        dividend = x[:, :2] if value.ndim else x
+        op = _op_on_constants("RealDiv", (dividend, value), {})
+        got = exact_numpy_value(op, [dividend, value])
+        assert (got is not None) == exact, divisor
+        if got is not None:
+            _assert_same_bits(got, evaluate_static(op, [dividend, value]), f"/ {divisor}")
+    same_shape = rng.normal(size=(16, 64)).astype(dtype.as_numpy_dtype) + 3
+    op = _op_on_constants("RealDiv", (x, same_shape), {})
+    _assert_same_bits(exact_numpy_value(op, [x, same_shape]),
+                      evaluate_static(op, [x, same_shape]), "same shapes")
