@@ -202,7 +202,8 @@ def _backprop_op(graph: Graph, op: Operation, out_grads: list, reach: set, pendi
     gradient name scope).
 
     Only inputs in ``reach`` lead back to an x: a gradient the rule returns for any other
-    input (a constant factor, say) is checked but never summed to its input's shape.
+    input (a constant factor, say) is checked but never summed to its input's shape, and a
+    rule declared ``grad_skips_inputs`` (MatMul) is told not to build it.
     """
     opdef = op.op_def
     if not opdef.differentiable:
@@ -211,14 +212,16 @@ def _backprop_op(graph: Graph, op: Operation, out_grads: list, reach: set, pendi
         raise LookupError(f"No gradient defined for op type '{op.type}': {op.describe()}")
     if len(op.outputs) > 1:
         out_grads = [g if g is not None else zeros_like(t) for g, t in zip(out_grads, op.outputs)]
+    # A rule that can skip inputs builds only the gradients that lead back to an x.
+    needed = {"needed": [t in reach for t in op.inputs]} if opdef.grad_skips_inputs else {}
     if opdef.differentiates_bodies:  # it calls the driver back for its bodies: walked
         with graph.user_code_known(None):
             in_grads = opdef.grad(op, *out_grads, gradients=gradients)
     elif in_graphnn(opdef.grad):
-        in_grads = opdef.grad(op, *out_grads)
+        in_grads = opdef.grad(op, *out_grads, **needed)
     else:  # a rule of the user's own: its ops are located in it
         with graph.user_code_known(None):
-            in_grads = opdef.grad(op, *out_grads)
+            in_grads = opdef.grad(op, *out_grads, **needed)
     if len(in_grads) != len(op.inputs):
         raise AssertionError(f"internal error: the gradient rule of {op.type} returned "
                              f"{len(in_grads)} gradients for {len(op.inputs)} inputs")

@@ -179,6 +179,10 @@ class OpDef:
         differentiates_bodies: the gradient rule differentiates the op's sub-graphs
             (control flow), so the gradient driver passes itself: ``grad(op, *output_grads,
             gradients=gn.gradients)`` (ops sit below the compiler and cannot import it).
+        grad_skips_inputs: the gradient rule takes ``needed=`` (per input, whether a
+            gradient path leads back through it) and returns None for the inputs not
+            needed (PyTorch's ``needs_input_grad``): a dense layer's gradient then builds
+            no product for its input batch.
         value_as_shape: ``value_as_shape(op) -> TensorShape or None``, for an op whose
             output is a 1-D shape vector: the shape it holds while building, None for
             the entries known only at run time (``gn.shape`` of a partly known tensor).
@@ -210,6 +214,7 @@ class OpDef:
     no_gradient_reason: Optional[str] = None
     random_if: Optional[Callable[..., bool]] = None
     differentiates_bodies: bool = False
+    grad_skips_inputs: bool = False
     alternatives: tuple = ()
 
 

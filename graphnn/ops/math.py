@@ -384,21 +384,24 @@ def _matmul_samples(rng, dtype):
             Sample((rand(rng, (2, 3, 4), dtype), rand(rng, (2, 4, 5), dtype)))]
 
 
-def _matmul_grad(op, g):
+def _matmul_grad(op, g, needed=(True, True)):
     a, b = op.inputs
     ta, tb = op.attrs.get("transpose_a", False), op.attrs.get("transpose_b", False)
     if not ta and not tb:
-        return [matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)]
-    if not ta and tb:
-        return [matmul(g, b), matmul(g, a, transpose_a=True)]
-    if ta and not tb:
-        return [matmul(b, g, transpose_b=True), matmul(a, g)]
-    return [matmul(b, g, transpose_a=True, transpose_b=True),
-            matmul(g, a, transpose_a=True, transpose_b=True)]
+        grads = (lambda: matmul(g, b, transpose_b=True), lambda: matmul(a, g, transpose_a=True))
+    elif not ta and tb:
+        grads = (lambda: matmul(g, b), lambda: matmul(g, a, transpose_a=True))
+    elif ta and not tb:
+        grads = (lambda: matmul(b, g, transpose_b=True), lambda: matmul(a, g))
+    else:
+        grads = (lambda: matmul(b, g, transpose_a=True, transpose_b=True),
+                 lambda: matmul(g, a, transpose_a=True, transpose_b=True))
+    return [grad() if need else None for grad, need in zip(grads, needed)]
 
 
 register(OpDef("MatMul", infer=_matmul_infer, lower=_matmul_lower, reference=_matmul_reference,
-               samples=_matmul_samples, grad=_matmul_grad, broadcasts=True))  # batch axes
+               samples=_matmul_samples, grad=_matmul_grad, grad_skips_inputs=True,
+               broadcasts=True))  # batch axes
 
 
 # ----- Einsum ---------------------------------------------------------------------

@@ -436,3 +436,28 @@ def test_a_constant_factor_gets_no_gradient_summed_to_its_shape():
              if op.name not in before and op.gradient_of is not None]
     assert "SumToShape" not in added and added.count("Shape") == 1, added
     np.testing.assert_allclose(_run(dx, {x: np.ones(4, np.float32)}), np.full(4, 0.9))
+
+
+def test_a_dense_layer_builds_no_gradient_for_an_input_no_path_needs():
+    x = gn.placeholder(gn.float32, [4, 3], name="x")
+    w = gn.Variable(np.ones((3, 2), np.float32), name="w")
+    loss = gn.reduce_sum(gn.matmul(x, w))
+    graph = gn.get_default_graph()
+
+    def products_built(xs):
+        before = graph.num_ops
+        grads = gn.gradients(loss, xs)
+        added = graph.get_operations()[before:]
+        return grads, sum(op.type == "MatMul" for op in added)
+
+    (dw,), built = products_built([w])
+    assert built == 1  # x^T g only: nothing leads back through the fed batch
+    (dx, dw2), built = products_built([x, w])
+    assert built == 2
+    value = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        got_w, got_x, got_w2 = sess.run([dw, dx, dw2], {x: value})
+    np.testing.assert_allclose(got_w, value.T @ np.ones((4, 2)))
+    np.testing.assert_allclose(got_w2, got_w)
+    np.testing.assert_allclose(got_x, np.ones((4, 2)) @ np.ones((3, 2)).T)
