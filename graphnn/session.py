@@ -541,7 +541,9 @@ class Session:
         executable = self._executable(structure.leaves, feed_tensors, feed_values)
         with self._compile_lock:
             if executable.xla_compile_seconds is None:
-                executable.compile(feed_values, self._store, self._counter_values(executable))
+                with gc_paused():  # as a run's compile (see gc_pause)
+                    executable.compile(feed_values, self._store,
+                                       self._counter_values(executable))
         records, graph, notes = self._reports[executable]
         counted = collectives(executable.compiled) if executable.split is None else \
             executable.split.total_collectives()
