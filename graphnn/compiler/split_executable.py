@@ -373,7 +373,8 @@ class SplitExecutable(SplitRuns):
             tuple(map(self._result_shardings().get, results))
         rolled, why = lower_rolled(self._split, arguments, [specs[s] for s in sources], static,
                                    results, donated, fed, self._split_above,
-                                   lambda jaxpr: choose(self._xla_mode, platform, jaxpr, loops=True),
+                                   lambda jaxpr: choose(self._xla_mode, platform, jaxpr,
+                                                        loops=True),
                                    len(self.plan.random_ops), self._placement, out_shardings)
         if rolled is None:
             return why
