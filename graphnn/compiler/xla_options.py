@@ -29,14 +29,15 @@ calibrated; on other platforms every program keeps XLA's defaults.
 
 A program rolled into loops (``compiler.rolled``: a deep graph, whose compile time is
 most of its first run) is compiled with ``LOOP_OPTIONS`` on top of its kind's choice: LLVM
-at -O1, and region-based copy insertion, which spares the copies of a loop's carried
-buffers. Measured (jaxlib 0.10.2, 2 cores, interleaved rounds): the 1,000-step unrolled
-RNN of ``benchmarks/deep_graphs.py`` compiled in 0.15 s instead of 0.20 s (-O1) and ran
-8.4 ms against 9.5 ms at -O1 alone (10.6 ms at XLA's defaults); the gradients of the
-element-wise chains compiled in 0.08 against 0.09 s and ran 3.2 against 3.4 ms (10,000
-ops), alike at 5,000; results bit for bit the same. Not taken: XLA's older loop emitters
+at -O1, and region-based copy insertion, which spares copies of a loop's carried buffers.
+Measured (jaxlib 0.10.2, 2 cores; runs in interleaved rounds in one process, against XLA's
+defaults): the 1,000-step unrolled RNN of ``benchmarks/deep_graphs.py`` compiled in 0.15 s
+instead of 0.20 s and ran 9.4 ms against 9.7 ms; the gradients of its element-wise chains
+compiled in 0.08 against 0.10 s and ran 1.9 against 2.0 ms (5,000 ops) and 3.6 against
+3.7 ms (10,000); results bit for bit the same. Not taken: XLA's older loop emitters
 (``xla_cpu_use_fusion_emitters=False``) halve the RNN's compile again but run it 5%
-slower and the chain 3x slower; -O0 runs 3x slower.
+slower and the chain 3x slower; -O0 runs 3x slower; programs kept in segments compiled
+slower at -O1 (0.33 against 0.20 s for the 5,000-op chain), so they keep XLA's defaults.
 
 Ops may declare alternative lowerings with the same values (``OpDef.alternatives``, such
 as MaxPool's ``tiled-windows`` gradient). While a program is traced, a
@@ -176,7 +177,7 @@ def choose(mode: str, platform_name: str, jaxpr: Any,
         choice = dataclasses.replace(
             choice, name=f"{choice.name}+loops", options={**choice.options, **LOOP_OPTIONS},
             reason=f"{choice.reason}; rolled into loops: LLVM -O1 and region-based copy "
-                   f"insertion, measured to compile loops faster and run them faster")
+                   f"insertion, measured to compile loops faster and run them as fast")
     if lowerings is None or not lowerings.decisions:
         return choice
     return dataclasses.replace(
