@@ -27,11 +27,12 @@ from graphnn.ops.array import (broadcast_to, concat, expand_dims, gather, pad, r
                                tile, transpose, unstack)
 from graphnn.ops.creation import (cast, fill, one_hot, ones, ones_like, range, shape, size, where,
                                   zeros, zeros_like)
-from graphnn.ops.math import (abs, add, add_n, clip_by_value, cos, divide, einsum, equal, exp,
-                              floordiv, floormod, greater, greater_equal, less, less_equal, log,
-                              log1p, logical_and, logical_not, logical_or, matmul, maximum,
-                              minimum, mod, multiply, negative, not_equal, pow, rsqrt, sigmoid,
-                              sign, sin, sqrt, square, subtract, tanh, tensordot, truediv)
+from graphnn.ops.math import (abs, add, add_n, clip_by_value, cos, divide, equal, exp, floordiv,
+                              floormod, greater, greater_equal, less, less_equal, log, log1p,
+                              logical_and, logical_not, logical_or, maximum, minimum, mod,
+                              multiply, negative, not_equal, pow, rsqrt, sigmoid, sign, sin, sqrt,
+                              square, subtract, tanh, truediv)
+from graphnn.ops.products import einsum, matmul, tensordot
 from graphnn.ops.cond import cond
 from graphnn.ops.loops import map_fn, scan, while_loop
 from graphnn.ops.debugging import print  # noqa: A004 (TF's tf.print; builtins stay intact)

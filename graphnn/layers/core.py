@@ -9,7 +9,7 @@ from graphnn.framework.tensor import Tensor
 from graphnn.layers import activations, initializers, regularizers
 from graphnn.layers.base import Layer
 from graphnn.ops.array import reshape
-from graphnn.ops.math import matmul, tensordot
+from graphnn.ops.products import matmul, tensordot
 from graphnn.nn import bias_add, dropout
 
 
